@@ -5,7 +5,7 @@
  * the largest record, itself capped) and the batches in flight.
  */
 import { BatchPool, type PacketBatch } from '../decode/batch.js';
-import { DecodeReason, FIRST_L3_REASON, reasonLabel } from '../decode/reasons.js';
+import { DecodeReason, reasonLabel } from '../decode/reasons.js';
 import { ethertypeLabel } from './ethertypes.js';
 import { type InterfaceInfo, InterfaceRegistry } from './interfaces.js';
 import { linkTypeName } from './linktypes.js';
@@ -293,7 +293,8 @@ export class CaptureReader {
     let detail = 0;
     if (r === DecodeReason.NOT_IP) detail = batch.l3Type[i];
     else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) detail = this.registry.linkTypeOf(batch.iface[i]) >>> 0;
-    const key = r * 4294967296 + detail;
+    // Whether the IP header was decoded decides "partial" vs "skipped", whatever the reason code.
+    const key = (r * 2 + (batch.ipVersion[i] !== 0 ? 1 : 0)) * 4294967296 + detail;
     this.reasonCounts.set(key, (this.reasonCounts.get(key) ?? 0) + 1);
   }
 
@@ -312,12 +313,13 @@ export class CaptureReader {
     const partial: Record<string, number> = {};
     const keys = [...this.reasonCounts.keys()].sort((a, b) => a - b);
     for (const key of keys) {
-      const r = Math.floor(key / 4294967296);
+      const r = Math.floor(key / 8589934592);
+      const ipDecoded = Math.floor(key / 4294967296) % 2 === 1;
       const detail = key % 4294967296;
       let label = reasonLabel(r);
       if (r === DecodeReason.NOT_IP) label = `not IP (${ethertypeLabel(detail)})`;
       else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) label = `unsupported link type ${detail} (${linkTypeName(detail)})`;
-      const target = r >= FIRST_L3_REASON ? partial : skipped;
+      const target = ipDecoded ? partial : skipped;
       target[label] = (target[label] ?? 0) + this.reasonCounts.get(key)!;
     }
     const unreadable: CaptureInfo['unreadable'] = {};

@@ -34,7 +34,8 @@ export type ColumnName =
   | 'ipHdrLen' | 'fragFlags' | 'fragOffset' | 'l3Offset'
   | 'sport' | 'dport' | 'tcpFlags' | 'seq' | 'ack' | 'window' | 'tcpHdrLen'
   | 'tcpOptLayout' | 'tcpMss' | 'tcpWscale' | 'udpLen' | 'icmpType' | 'icmpCode'
-  | 'innerVersion' | 'innerSrc' | 'innerDst' | 'innerSrc6' | 'innerDst6' | 'innerProto' | 'innerSport' | 'innerDport'
+  | 'innerVersion' | 'innerSrc' | 'innerDst' | 'innerSrc6' | 'innerDst6' | 'innerProto' | 'innerTtl' | 'innerIpId'
+  | 'innerSport' | 'innerDport' | 'innerSeq' | 'innerTcpFlags' | 'innerWindow'
   | 'payloadOffset' | 'payloadLen';
 
 export const COLUMNS: readonly ColumnSpec[] = [
@@ -78,8 +79,13 @@ export const COLUMNS: readonly ColumnSpec[] = [
   { name: 'innerSrc6', type: Uint32Array, width: 4, group: 'inner6' },
   { name: 'innerDst6', type: Uint32Array, width: 4, group: 'inner6' },
   { name: 'innerProto', type: Uint8Array, width: 1, group: 'inner' },
+  { name: 'innerTtl', type: Uint8Array, width: 1, group: 'inner' },
+  { name: 'innerIpId', type: Uint32Array, width: 1, group: 'inner' },
   { name: 'innerSport', type: Uint16Array, width: 1, group: 'inner' },
   { name: 'innerDport', type: Uint16Array, width: 1, group: 'inner' },
+  { name: 'innerSeq', type: Uint32Array, width: 1, group: 'inner' },
+  { name: 'innerTcpFlags', type: Uint16Array, width: 1, group: 'inner' },
+  { name: 'innerWindow', type: Uint16Array, width: 1, group: 'inner' },
   { name: 'payloadOffset', type: Uint32Array, width: 1 },
   { name: 'payloadLen', type: Uint32Array, width: 1 },
 ];
@@ -158,15 +164,22 @@ export class PacketBatch {
   readonly udpLen: Uint16Array;
   readonly icmpType: Uint8Array;
   readonly icmpCode: Uint8Array;
-  /** The packet quoted by an ICMP error (0 = none). */
+  /** The packet quoted by an ICMP error or carried by a tunnel (GRE, IP-in-IP); innerVersion 0 = none. */
   readonly innerVersion: Uint8Array;
   readonly innerSrc: Uint32Array;
   readonly innerDst: Uint32Array;
   readonly innerSrc6: Uint32Array;
   readonly innerDst6: Uint32Array;
   readonly innerProto: Uint8Array;
+  /** TTL / hop limit and IPv4 id of the quoted packet (the spoofer's tool shows in them). */
+  readonly innerTtl: Uint8Array;
+  readonly innerIpId: Uint32Array;
   readonly innerSport: Uint16Array;
   readonly innerDport: Uint16Array;
+  /** Quoted TCP fields, as far as the quote reaches (RFC 792 guarantees only 8 bytes). */
+  readonly innerSeq: Uint32Array;
+  readonly innerTcpFlags: Uint16Array;
+  readonly innerWindow: Uint16Array;
   /** Offset of the transport payload inside the frame, and its length as the IP header declares it. */
   readonly payloadOffset: Uint32Array;
   readonly payloadLen: Uint32Array;
@@ -214,8 +227,13 @@ export class PacketBatch {
     this.innerSrc6 = new Uint32Array(capacity * 4);
     this.innerDst6 = new Uint32Array(capacity * 4);
     this.innerProto = new Uint8Array(capacity);
+    this.innerTtl = new Uint8Array(capacity);
+    this.innerIpId = new Uint32Array(capacity);
     this.innerSport = new Uint16Array(capacity);
     this.innerDport = new Uint16Array(capacity);
+    this.innerSeq = new Uint32Array(capacity);
+    this.innerTcpFlags = new Uint16Array(capacity);
+    this.innerWindow = new Uint16Array(capacity);
     this.payloadOffset = new Uint32Array(capacity);
     this.payloadLen = new Uint32Array(capacity);
   }

@@ -12,9 +12,12 @@ import { DecodeReason } from './reasons.js';
 import { scanTcpOptions, scannedMss, scannedWscale } from './tcpopts.js';
 
 export const PROTO_ICMP = 1;
+export const PROTO_IPIP = 4;
 export const PROTO_TCP = 6;
 export const PROTO_UDP = 17;
 export const PROTO_DCCP = 33;
+export const PROTO_IPV6_IN_IP = 41;
+export const PROTO_GRE = 47;
 export const PROTO_ICMPV6 = 58;
 export const PROTO_SCTP = 132;
 export const PROTO_UDPLITE = 136;
@@ -122,7 +125,7 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
     if (i >= MAX_IPV6_EXT) {
       batch.proto[row] = nh;
       batch.ipHdrLen[row] = q - p;
-      batch.reason[row] = DecodeReason.TOO_DEEP;
+      batch.reason[row] = DecodeReason.IPV6_EXT_TOO_DEEP;
       return;
     }
     if (q + 8 > end) {
@@ -236,6 +239,24 @@ function decodeTransport(
       setPayload(q + 8, ipEnd, frame, batch, row);
       return;
     }
+    case PROTO_GRE: {
+      // GRE (RFC 2784/2890, version 0): the tunnelled IP packet is kept like an ICMP quote.
+      if (avail < 4) {
+        batch.reason[row] = DecodeReason.TRUNCATED_L4;
+        return;
+      }
+      const fl = b[q];
+      const hl = 4 + (fl & 0x80 ? 4 : 0) + (fl & 0x20 ? 4 : 0) + (fl & 0x10 ? 4 : 0);
+      const et = (b[q + 2] << 8) | b[q + 3];
+      if ((b[q + 1] & 7) === 0 && (et === 0x0800 || et === 0x86dd) && hl <= avail) decodeQuoted(b, q + hl, end, batch, row);
+      setPayload(q + (hl <= avail ? hl : avail), ipEnd, frame, batch, row);
+      return;
+    }
+    case PROTO_IPIP:
+    case PROTO_IPV6_IN_IP:
+      decodeQuoted(b, q, end, batch, row);
+      setPayload(q, ipEnd, frame, batch, row);
+      return;
     case PROTO_SCTP:
     case PROTO_DCCP:
       if (avail < 4) {
@@ -271,7 +292,10 @@ function partialTcp(b: Uint8Array, q: number, avail: number, batch: PacketBatch,
   if (avail >= 16) batch.window[row] = (b[q + 14] << 8) | b[q + 15];
 }
 
-/** The packet quoted inside an ICMP error, at b[q, end): its addresses, protocol and ports. */
+/**
+ * The packet inside this one, at b[q, end): quoted by an ICMP error, or carried
+ * by a tunnel (GRE, IP-in-IP). Its addresses, protocol, ports and TCP fields.
+ */
 function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch, row: number): void {
   if (q >= end) return;
   const v = b[q] >> 4;
@@ -281,6 +305,8 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
     if (end - q < 20) return;
     const ihl = (b[q] & 15) << 2;
     batch.innerVersion[row] = 4;
+    batch.innerTtl[row] = b[q + 8];
+    batch.innerIpId[row] = (b[q + 4] << 8) | b[q + 5];
     batch.innerSrc[row] = be32(b, q + 12);
     batch.innerDst[row] = be32(b, q + 16);
     nh = b[q + 9];
@@ -297,6 +323,7 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
       batch.innerDst6[w + i] = be32(b, q + 24 + 4 * i);
     }
     batch.innerVersion[row] = 6;
+    batch.innerTtl[row] = b[q + 7];
     nh = b[q + 6];
     l4 = q + 40;
     // Skip the quoted extension headers (bounded) to reach the ports.
@@ -317,6 +344,11 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
     if (l4 + 4 <= end) {
       batch.innerSport[row] = (b[l4] << 8) | b[l4 + 1];
       batch.innerDport[row] = (b[l4 + 2] << 8) | b[l4 + 3];
+    }
+    if (nh === PROTO_TCP) {
+      if (l4 + 8 <= end) batch.innerSeq[row] = be32(b, l4 + 4);
+      if (l4 + 14 <= end) batch.innerTcpFlags[row] = ((b[l4 + 12] & 1) << 8) | b[l4 + 13];
+      if (l4 + 16 <= end) batch.innerWindow[row] = (b[l4 + 14] << 8) | b[l4 + 15];
     }
   }
 }

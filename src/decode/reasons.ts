@@ -17,27 +17,29 @@ export const enum DecodeReason {
   TRUNCATED_IP = 4,
   /** Version nibble disagrees with the link layer's protocol field. */
   BAD_IP_VERSION = 5,
-  /** IPv4 IHL below 5 words. */
-  BAD_IHL = 6,
-  /** Options of the IPv4 header (IHL) cut off by the capture length. */
-  TRUNCATED_IP_OPTIONS = 7,
-  /** VLAN/MPLS/extension-header nesting deeper than we follow. */
+  /** VLAN/MPLS/LLC nesting deeper than we follow. */
   TOO_DEEP = 8,
 
   // ---- from here on the IP header was decoded (ipVersion != 0) ----
+  /** IPv4 IHL below 5 words. */
+  BAD_IHL = 14,
+  /** Options of the IPv4 header (IHL) cut off by the capture length. */
+  TRUNCATED_IP_OPTIONS = 15,
   /** IPv4 total length smaller than its header length. */
   BAD_IP_LENGTH = 16,
   /** A fragment other than the first: no transport header in it. */
   FRAGMENT = 17,
   /** IPv6 extension header chain cut off by the capture length. */
   TRUNCATED_IPV6_EXT = 18,
+  /** More IPv6 extension headers than we follow (hostile chains). */
+  IPV6_EXT_TOO_DEEP = 21,
   /** Transport header cut off (ports etc. kept as far as present). */
   TRUNCATED_L4 = 19,
   /** TCP data offset below 5 words. */
   BAD_TCP_OFFSET = 20,
 }
 
-export const FIRST_L3_REASON = DecodeReason.BAD_IP_LENGTH;
+export const FIRST_L3_REASON = DecodeReason.BAD_IHL;
 export const REASON_COUNT = 32;
 
 const LABELS: Record<number, string> = {
@@ -55,6 +57,7 @@ const LABELS: Record<number, string> = {
   [DecodeReason.TRUNCATED_IPV6_EXT]: 'truncated IPv6 extension header',
   [DecodeReason.TRUNCATED_L4]: 'truncated transport header',
   [DecodeReason.BAD_TCP_OFFSET]: 'bad TCP data offset',
+  [DecodeReason.IPV6_EXT_TOO_DEEP]: 'too many IPv6 extension headers',
 };
 
 export function reasonLabel(reason: number): string {
