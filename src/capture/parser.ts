@@ -4,6 +4,7 @@
  * bytes and writes one PacketBatch row per packet record.
  */
 import type { PacketBatch } from '../decode/batch.js';
+import type { TimeRange } from './time.js';
 
 export const enum ParseStatus {
   /** The batch is full; call again with a fresh batch. */
@@ -17,6 +18,8 @@ export const enum ParseStatus {
 /** A slice of the byte stream: buf[pos, end) is unread; base is the stream offset of buf[0]. */
 export interface Window {
   buf: Uint8Array;
+  /** DataView over buf (same offsets): one load per 16/32-bit field. */
+  view: DataView;
   pos: number;
   end: number;
   base: number;
@@ -25,6 +28,10 @@ export interface Window {
 export interface RecordParser {
   /** Bytes needed from window.pos when parse() returned MORE. */
   need: number;
+  /** Time range of the packets parsed so far. */
+  readonly times: TimeRange;
+  /** Packets per global interface id. */
+  packetsByInterface(): Map<number, number>;
   parse(w: Window, batch: PacketBatch): ParseStatus;
 }
 

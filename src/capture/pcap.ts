@@ -10,6 +10,7 @@ import { decodeFrame } from '../decode/frame.js';
 import type { CaptureLog } from './log.js';
 import { MAX_SNAPLEN } from './linktypes.js';
 import { MAX_RECORD, ParseStatus, type RecordParser, type Window } from './parser.js';
+import { TimeRange } from './time.js';
 
 export interface PcapHeader {
   littleEndian: boolean;
@@ -80,6 +81,8 @@ const enum LengthOrder {
 
 export class PcapParser implements RecordParser {
   need = 16;
+  readonly times = new TimeRange();
+  private packets = 0;
   private readonly le: boolean;
   private readonly fracToNs: number;
   private readonly fracPerSec: number;
@@ -104,6 +107,7 @@ export class PcapParser implements RecordParser {
 
   parse(w: Window, batch: PacketBatch): ParseStatus {
     const b = w.buf;
+    const dv = w.view;
     const end = w.end;
     const le = this.le;
     const recHdr = this.recHdr;
@@ -117,28 +121,19 @@ export class PcapParser implements RecordParser {
     const ifaceCol = batch.iface;
     const capLenCol = batch.capLen;
     const wireLenCol = batch.wireLen;
+    const times = this.times;
     let pos = w.pos;
-    let row = batch.length;
+    const row0 = batch.length;
+    let row = row0;
     while (row < cap) {
       if (end - pos < recHdr) {
         this.need = recHdr;
         break;
       }
-      let sec: number;
-      let frac: number;
-      let incl: number;
-      let orig: number;
-      if (le) {
-        sec = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16) | (b[pos + 3] << 24)) >>> 0;
-        frac = (b[pos + 4] | (b[pos + 5] << 8) | (b[pos + 6] << 16) | (b[pos + 7] << 24)) >>> 0;
-        incl = (b[pos + 8] | (b[pos + 9] << 8) | (b[pos + 10] << 16) | (b[pos + 11] << 24)) >>> 0;
-        orig = (b[pos + 12] | (b[pos + 13] << 8) | (b[pos + 14] << 16) | (b[pos + 15] << 24)) >>> 0;
-      } else {
-        sec = ((b[pos] << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]) >>> 0;
-        frac = ((b[pos + 4] << 24) | (b[pos + 5] << 16) | (b[pos + 6] << 8) | b[pos + 7]) >>> 0;
-        incl = ((b[pos + 8] << 24) | (b[pos + 9] << 16) | (b[pos + 10] << 8) | b[pos + 11]) >>> 0;
-        orig = ((b[pos + 12] << 24) | (b[pos + 13] << 16) | (b[pos + 14] << 8) | b[pos + 15]) >>> 0;
-      }
+      let sec = dv.getUint32(pos, le);
+      let frac = dv.getUint32(pos + 4, le);
+      let incl = dv.getUint32(pos + 8, le);
+      let orig = dv.getUint32(pos + 12, le);
       if (this.lengthOrder !== LengthOrder.NORMAL && (this.lengthOrder === LengthOrder.SWAPPED || incl > orig)) {
         const t = incl;
         incl = orig;
@@ -149,6 +144,7 @@ export class PcapParser implements RecordParser {
           this.log.fatal(`record claims ${incl} captured bytes (limit ${MAX_RECORD}): file is corrupt from here`, w.base + pos);
           w.pos = pos;
           batch.length = row;
+          this.packets += row - row0;
           return ParseStatus.STOP;
         }
         this.noteLongRecord(incl, w.base + pos);
@@ -163,18 +159,25 @@ export class PcapParser implements RecordParser {
         sec += Math.floor(frac / fracPerSec);
         frac %= fracPerSec;
       }
+      const nsec = frac * fracToNs;
       tsSec[row] = sec;
-      tsNsec[row] = frac * fracToNs;
+      tsNsec[row] = nsec;
+      times.add(sec, nsec);
       ifaceCol[row] = iface;
       capLenCol[row] = incl;
       wireLenCol[row] = orig;
-      decodeFrame(b, pos + recHdr, incl, linkType, batch, row);
+      decodeFrame(b, dv, pos + recHdr, incl, linkType, batch, row);
       row++;
       pos += total;
     }
     w.pos = pos;
     batch.length = row;
+    this.packets += row - row0;
     return row >= cap ? ParseStatus.FULL : ParseStatus.MORE;
+  }
+
+  packetsByInterface(): Map<number, number> {
+    return new Map([[this.ifaceId, this.packets]]);
   }
 
   private noteLongRecord(incl: number, offset: number): void {

@@ -10,6 +10,7 @@ import { decodeFrame } from '../decode/frame.js';
 import { InterfaceRegistry, MAX_INTERFACES_PER_FILE } from './interfaces.js';
 import type { CaptureLog } from './log.js';
 import { MAX_RECORD, ParseStatus, type RecordParser, type Window } from './parser.js';
+import { TimeRange } from './time.js';
 
 export const BT_SHB = 0x0a0d0d0a;
 const BT_IDB = 0x00000001;
@@ -45,6 +46,7 @@ interface IfState {
   /** Ticks per second for every other resolution (exact BigInt path). */
   tsBigDiv: bigint;
   tsOffset: number;
+  packets: number;
 }
 
 export interface PcapngSection {
@@ -90,6 +92,9 @@ function walkOptions(b: Uint8Array, p: number, end: number, le: boolean, fn: (co
 
 export class PcapngParser implements RecordParser {
   need = 12;
+  readonly times = new TimeRange();
+  /** Every interface of every section, for the per-interface counts. */
+  private readonly allIfaces: IfState[] = [];
   readonly sections: PcapngSection[] = [];
   private le = true;
   private ifaces: IfState[] = [];
@@ -138,7 +143,7 @@ export class PcapngParser implements RecordParser {
       const bodyEnd = pos + len - 4;
       switch (type) {
         case BT_EPB:
-          this.packet(b, body, bodyEnd, off, batch, false);
+          this.packet(b, w.view, body, bodyEnd, off, batch, false);
           break;
         case BT_SHB:
           if (!this.section(b, body, bodyEnd, le, off)) return this.stop(w, pos, this.log.error!.message, off);
@@ -147,10 +152,10 @@ export class PcapngParser implements RecordParser {
           this.interface(b, body, bodyEnd, off);
           break;
         case BT_SPB:
-          this.simplePacket(b, body, bodyEnd, off, batch);
+          this.simplePacket(b, w.view, body, bodyEnd, off, batch);
           break;
         case BT_PB:
-          this.packet(b, body, bodyEnd, off, batch, true);
+          this.packet(b, w.view, body, bodyEnd, off, batch, true);
           break;
         default:
           if (!KNOWN_SKIPPED.has(type)) this.log.warn(`block:${type}`, `skipped block(s) of unknown type 0x${type.toString(16)}`, off);
@@ -165,6 +170,10 @@ export class PcapngParser implements RecordParser {
     this.log.fatal(message, offset);
     w.pos = pos;
     return ParseStatus.STOP;
+  }
+
+  packetsByInterface(): Map<number, number> {
+    return new Map(this.allIfaces.map((i) => [i.globalId, i.packets]));
   }
 
   /** SHB: a new section with its own byte order; interfaces of the previous section end. */
@@ -246,11 +255,13 @@ export class PcapngParser implements RecordParser {
       tsMult: fast ? 10 ** (9 - exp) : 0,
       tsBigDiv: binary ? 1n << BigInt(exp) : 10n ** BigInt(exp),
       tsOffset,
+      packets: 0,
     });
+    this.allIfaces.push(this.ifaces[this.ifaces.length - 1]);
   }
 
   /** EPB (or the obsolete PB when `obsolete`): interface, 64-bit timestamp, lengths, data. */
-  private packet(b: Uint8Array, p: number, end: number, off: number, batch: PacketBatch, obsolete: boolean): void {
+  private packet(b: Uint8Array, dv: DataView, p: number, end: number, off: number, batch: PacketBatch, obsolete: boolean): void {
     const le = this.le;
     if (end - p < 20) {
       this.log.skipRecord(obsolete ? 'packet block too short' : 'enhanced packet block too short', off);
@@ -268,11 +279,11 @@ export class PcapngParser implements RecordParser {
       return;
     }
     this.toTimestamp(st, u32(b, p + 4, le), u32(b, p + 8, le));
-    this.emit(b, p + 20, capLen, u32(b, p + 16, le), st, batch);
+    this.emit(b, dv, p + 20, capLen, u32(b, p + 16, le), st, batch);
   }
 
   /** SPB: no timestamp and no interface id (interface 0); takes the previous packet's time. */
-  private simplePacket(b: Uint8Array, p: number, end: number, off: number, batch: PacketBatch): void {
+  private simplePacket(b: Uint8Array, dv: DataView, p: number, end: number, off: number, batch: PacketBatch): void {
     if (end - p < 4) {
       this.log.skipRecord('simple packet block too short', off);
       return;
@@ -288,17 +299,19 @@ export class PcapngParser implements RecordParser {
     this.log.warn('spb-time', 'simple packet blocks carry no timestamp: the previous packet\'s timestamp is used', off);
     this.outSec = this.lastSec;
     this.outNsec = this.lastNsec;
-    this.emit(b, p + 4, capLen, orig, st, batch);
+    this.emit(b, dv, p + 4, capLen, orig, st, batch);
   }
 
-  private emit(b: Uint8Array, data: number, capLen: number, wireLen: number, st: IfState, batch: PacketBatch): void {
+  private emit(b: Uint8Array, dv: DataView, data: number, capLen: number, wireLen: number, st: IfState, batch: PacketBatch): void {
     const row = batch.length;
     batch.tsSec[row] = this.lastSec = this.outSec;
     batch.tsNsec[row] = this.lastNsec = this.outNsec;
     batch.iface[row] = st.globalId;
+    this.times.add(this.outSec, this.outNsec);
+    st.packets++;
     batch.capLen[row] = capLen;
     batch.wireLen[row] = wireLen;
-    decodeFrame(b, data, capLen, st.linkType, batch, row);
+    decodeFrame(b, dv, data, capLen, st.linkType, batch, row);
     batch.length = row + 1;
   }
 

@@ -10,11 +10,12 @@ import { ethertypeLabel } from './ethertypes.js';
 import { type InterfaceInfo, InterfaceRegistry } from './interfaces.js';
 import { linkTypeName } from './linktypes.js';
 import { CaptureLog, type CaptureProblem } from './log.js';
-import { MAX_RECORD, ParseStatus, type RecordParser, type Window } from './parser.js';
+import { ParseStatus, type RecordParser } from './parser.js';
 import { isPcapMagic, parsePcapHeader, PcapParser, PCAP_HEADER_LEN, type PcapHeader } from './pcap.js';
 import { isPcapngMagic, PcapngParser } from './pcapng.js';
 import { type ByteSource, openByteSource, SourceError } from './source.js';
-import { compareTs, formatTimestamp, type Timestamp } from './time.js';
+import { ReadWindow } from './window.js';
+import { formatTimestamp } from './time.js';
 
 export interface ReadOptions {
   /** Shared across files so interface ids stay unique in a merge. */
@@ -69,29 +70,23 @@ export class CaptureReader {
   failed = false;
   packets = 0;
   decoded = 0;
-  outOfOrder = 0;
-  first: Timestamp | null = null;
-  last: Timestamp | null = null;
-  private prevSec = -Infinity;
-  private prevNsec = 0;
   /** (reason << 32 | detail) → count, detail = ethertype or link type. */
   private readonly reasonCounts = new Map<number, number>();
-  private readonly linkTypePackets = new Map<number, number>();
   private readonly registry: InterfaceRegistry;
   private readonly pool: BatchPool;
   private source: ByteSource | null = null;
   private parser: RecordParser | null = null;
   private pcapHeader: PcapHeader | null = null;
   private readonly firstIface: number;
-  private window: Window = { buf: new Uint8Array(0), pos: 0, end: 0, base: 0 };
-  private eof = false;
+  private window: ReadWindow | null = null;
+  private readonly chunkSize: number;
   private started = false;
 
   private constructor(readonly file: string, opts: ReadOptions) {
     this.registry = opts.registry ?? new InterfaceRegistry();
     this.pool = opts.pool ?? new BatchPool();
     this.firstIface = this.registry.size;
-    this.window.buf = new Uint8Array(opts.chunkSize ?? DEFAULT_CHUNK);
+    this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   }
 
   /** Open a capture and read its header. Never throws for bad input: see `failed` and `log.error`. */
@@ -105,13 +100,14 @@ export class CaptureReader {
     try {
       this.source = await openByteSource(this.file);
       this.compression = this.source.compression;
+      this.window = new ReadWindow(this.source, this.chunkSize);
     } catch (e) {
       this.fail(e instanceof SourceError ? e.message : String(e), 0);
       return;
     }
     await this.fill(PCAP_HEADER_LEN);
-    const w = this.window;
-    const head = w.buf.subarray(0, w.end);
+    const w = this.window!;
+    const head = w.buf.subarray(w.pos, w.end);
     if (isPcapngMagic(head)) {
       this.format = 'pcapng';
       this.parser = new PcapngParser(this.file, this.registry, this.log);
@@ -133,8 +129,8 @@ export class CaptureReader {
         fcsLength: h.fcsLength,
       });
       this.parser = new PcapParser(h, iface.id, this.log);
-      w.pos = PCAP_HEADER_LEN;
-    } else if (w.end === 0 && !this.log.error) {
+      w.pos += PCAP_HEADER_LEN;
+    } else if (head.length === 0 && !this.log.error) {
       this.fail('empty file', 0);
     } else if (!this.log.error) {
       const hex = Array.from(head.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
@@ -152,30 +148,9 @@ export class CaptureReader {
 
   /** Read until at least `need` unread bytes are in the window, or end of stream. */
   private async fill(need: number): Promise<void> {
-    const w = this.window;
-    if (w.pos > 0 && w.end - w.pos < need) {
-      // Keep the unread tail (at most one record) and make room after it.
-      w.buf.copyWithin(0, w.pos, w.end);
-      w.base += w.pos;
-      w.end -= w.pos;
-      w.pos = 0;
-    }
-    if (need > w.buf.length) {
-      const grown = new Uint8Array(Math.min(Math.max(need, w.buf.length * 2), MAX_RECORD + 64));
-      grown.set(w.buf.subarray(0, w.end));
-      w.buf = grown;
-    }
-    while (!this.eof && w.end - w.pos < need) {
-      let n: number;
-      try {
-        n = await this.source!.read(w.buf, w.end, w.buf.length - w.end);
-      } catch (e) {
-        this.log.fatal(e instanceof SourceError ? e.message : String(e), w.base + w.end);
-        n = 0;
-      }
-      if (n === 0) this.eof = true;
-      w.end += n;
-    }
+    const w = this.window!;
+    await w.fill(need);
+    if (w.error) this.log.fatal(w.error.message, w.error.offset);
   }
 
   /**
@@ -187,7 +162,7 @@ export class CaptureReader {
     this.started = true;
     const parser = this.parser;
     if (!parser || this.failed) return;
-    const w = this.window;
+    const w = this.window!;
     let batch = this.pool.acquire();
     try {
       for (;;) {
@@ -203,7 +178,7 @@ export class CaptureReader {
           if (parser instanceof PcapngParser && parser.sections.length === 0) this.failed = true;
           break;
         }
-        if (this.eof) {
+        if (w.eof) {
           if (w.end > w.pos) this.truncatedTail(parser.need);
           break;
         }
@@ -221,7 +196,7 @@ export class CaptureReader {
   }
 
   private truncatedTail(need: number): void {
-    const w = this.window;
+    const w = this.window!;
     const have = w.end - w.pos;
     const offset = w.base + w.pos;
     const what = this.format === 'pcapng' ? 'block' : 'record';
@@ -233,60 +208,24 @@ export class CaptureReader {
   async close(): Promise<void> {
     const s = this.source;
     this.source = null;
-    if (s) await s.close();
+    if (s) {
+      await this.window?.settle();
+      await s.close();
+    }
   }
 
-  /** Count what a batch holds: decoded, reasons, link types, time range. */
+  /** Count what a batch holds: packets decoded to IP and the reasons for the others. */
   private tally(batch: PacketBatch): void {
     const n = batch.length;
     this.packets += n;
     const reason = batch.reason;
     const ipv = batch.ipVersion;
-    const tsSec = batch.tsSec;
-    const tsNsec = batch.tsNsec;
     let decoded = 0;
-    let prevSec = this.prevSec;
-    let prevNsec = this.prevNsec;
-    let minSec = Infinity;
-    let minNsec = 0;
-    let maxSec = -Infinity;
-    let maxNsec = 0;
-    let ooo = 0;
     for (let i = 0; i < n; i++) {
-      if (ipv[i] !== 0) decoded++;
+      decoded += ipv[i] !== 0 ? 1 : 0;
       if (reason[i] !== 0) this.countReason(batch, i, reason[i]);
-      const s = tsSec[i];
-      const ns = tsNsec[i];
-      if (s < prevSec || (s === prevSec && ns < prevNsec)) ooo++;
-      if (s < minSec || (s === minSec && ns < minNsec)) {
-        minSec = s;
-        minNsec = ns;
-      }
-      if (s > maxSec || (s === maxSec && ns > maxNsec)) {
-        maxSec = s;
-        maxNsec = ns;
-      }
-      prevSec = s;
-      prevNsec = ns;
     }
-    this.prevSec = prevSec;
-    this.prevNsec = prevNsec;
     this.decoded += decoded;
-    this.outOfOrder += ooo;
-    if (n > 0) {
-      if (!this.first || compareTs(minSec, minNsec, this.first.sec, this.first.nsec) < 0) this.first = { sec: minSec, nsec: minNsec };
-      if (!this.last || compareTs(maxSec, maxNsec, this.last.sec, this.last.nsec) > 0) this.last = { sec: maxSec, nsec: maxNsec };
-      // Link types per interface run: count rows by interface only when it changes.
-      const iface = batch.iface;
-      let runStart = 0;
-      for (let i = 1; i <= n; i++) {
-        if (i === n || iface[i] !== iface[runStart]) {
-          const lt = this.registry.linkTypeOf(iface[runStart]);
-          this.linkTypePackets.set(lt, (this.linkTypePackets.get(lt) ?? 0) + (i - runStart));
-          runStart = i;
-        }
-      }
-    }
   }
 
   private countReason(batch: PacketBatch, i: number, r: number): void {
@@ -342,6 +281,7 @@ export class CaptureReader {
       precision = res.length === 0 ? null : res.map((r) => (r === '1e-6' ? 'us' : r === '1e-9' ? 'ns' : r)).join(',');
     }
     const snaps = [...new Set(ifaces.map((i) => i.snaplen))];
+    const times = this.parser?.times;
     return {
       file: this.file,
       format: this.format,
@@ -358,17 +298,19 @@ export class CaptureReader {
       skipped,
       partial,
       unreadable,
-      firstTimestamp: this.first ? formatTimestamp(this.first) : null,
-      lastTimestamp: this.last ? formatTimestamp(this.last) : null,
-      outOfOrder: this.outOfOrder,
-      bytes: this.window.base + this.window.pos,
+      firstTimestamp: times?.first ? formatTimestamp(times.first) : null,
+      lastTimestamp: times?.last ? formatTimestamp(times.last) : null,
+      outOfOrder: times?.outOfOrder ?? 0,
+      bytes: this.window ? Math.max(0, this.window.offset) : 0,
       error: this.log.error,
       warnings: [...this.log.warnings.values()].map((p: CaptureProblem) => ({ message: p.message, offset: p.offset, count: p.count })),
     };
   }
 
   private linkTypeSummary(ifaces: InterfaceInfo[]): CaptureInfo['linkTypes'] {
-    const lts = new Set<number>(ifaces.map((i) => i.linkType));
-    return [...lts].sort((a, b) => a - b).map((lt) => ({ linkType: lt, name: linkTypeName(lt), packets: this.linkTypePackets.get(lt) ?? 0 }));
+    const perIface = this.parser?.packetsByInterface() ?? new Map<number, number>();
+    const perLinkType = new Map<number, number>();
+    for (const i of ifaces) perLinkType.set(i.linkType, (perLinkType.get(i.linkType) ?? 0) + (perIface.get(i.id) ?? 0));
+    return [...perLinkType.keys()].sort((a, b) => a - b).map((lt) => ({ linkType: lt, name: linkTypeName(lt), packets: perLinkType.get(lt)! }));
   }
 }

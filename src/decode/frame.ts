@@ -25,12 +25,12 @@ export const PROTO_UDPLITE = 136;
 /** IPv6 extension headers followed before giving up (hostile chains). */
 const MAX_IPV6_EXT = 8;
 
-function be32(b: Uint8Array, p: number): number {
-  return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
-}
-
-/** Decode the frame b[off, off+cap) captured on a link of type linkType into row `row`. */
-export function decodeFrame(b: Uint8Array, off: number, cap: number, linkType: number, batch: PacketBatch, row: number): void {
+/**
+ * Decode the frame b[off, off+cap) captured on a link of type linkType into
+ * row `row`. dv is a DataView over exactly the bytes of b (same offsets):
+ * multi-byte fields are one load each.
+ */
+export function decodeFrame(b: Uint8Array, dv: DataView, off: number, cap: number, linkType: number, batch: PacketBatch, row: number): void {
   const end = off + cap;
   const p = findNetworkLayer(b, off, end, linkType);
   batch.l3Type[row] = foundL3Type;
@@ -39,11 +39,11 @@ export function decodeFrame(b: Uint8Array, off: number, cap: number, linkType: n
     return;
   }
   batch.l3Offset[row] = p - off;
-  if (foundL3Type === ETH_IPV4) decodeIPv4(b, p, end, off, batch, row);
-  else decodeIPv6(b, p, end, off, batch, row);
+  if (foundL3Type === ETH_IPV4) decodeIPv4(b, dv, p, end, off, batch, row);
+  else decodeIPv6(b, dv, p, end, off, batch, row);
 }
 
-function decodeIPv4(b: Uint8Array, p: number, end: number, frame: number, batch: PacketBatch, row: number): void {
+function decodeIPv4(b: Uint8Array, dv: DataView, p: number, end: number, frame: number, batch: PacketBatch, row: number): void {
   if (end - p < 20) {
     batch.reason[row] = end > p && b[p] >> 4 !== 4 ? DecodeReason.BAD_IP_VERSION : DecodeReason.TRUNCATED_IP;
     return;
@@ -54,20 +54,20 @@ function decodeIPv4(b: Uint8Array, p: number, end: number, frame: number, batch:
     return;
   }
   const ihl = (vihl & 15) << 2;
-  const totLen = (b[p + 2] << 8) | b[p + 3];
-  const fo = (b[p + 6] << 8) | b[p + 7];
+  const totLen = dv.getUint16(p + 2);
+  const fo = dv.getUint16(p + 6);
   const proto = b[p + 9];
   batch.ipVersion[row] = 4;
   batch.tos[row] = b[p + 1];
   batch.ipLen[row] = totLen;
-  batch.ipId[row] = (b[p + 4] << 8) | b[p + 5];
+  batch.ipId[row] = dv.getUint16(p + 4);
   batch.fragFlags[row] = ((fo & 0x2000) !== 0 ? FRAG_MF : 0) | ((fo & 0x4000) !== 0 ? FRAG_DF : 0) | ((fo & 0x8000) !== 0 ? FRAG_RESERVED : 0);
   const fragOffset = fo & 0x1fff;
   batch.fragOffset[row] = fragOffset;
   batch.ttl[row] = b[p + 8];
   batch.proto[row] = proto;
-  batch.src[row] = be32(b, p + 12);
-  batch.dst[row] = be32(b, p + 16);
+  batch.src[row] = dv.getUint32(p + 12);
+  batch.dst[row] = dv.getUint32(p + 16);
   batch.ipHdrLen[row] = ihl;
   if (ihl < 20) {
     batch.reason[row] = DecodeReason.BAD_IHL;
@@ -87,10 +87,10 @@ function decodeIPv4(b: Uint8Array, p: number, end: number, frame: number, batch:
   }
   // Bytes beyond the IP total length (Ethernet padding, FCS) are not transport data.
   const ipEnd = p + totLen;
-  decodeTransport(b, p + ihl, ipEnd < end ? ipEnd : end, ipEnd, proto, false, frame, batch, row);
+  decodeTransport(b, dv, p + ihl, ipEnd < end ? ipEnd : end, ipEnd, proto, false, frame, batch, row);
 }
 
-function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch: PacketBatch, row: number): void {
+function decodeIPv6(b: Uint8Array, dv: DataView, p: number, end: number, frame: number, batch: PacketBatch, row: number): void {
   if (end - p < 40) {
     batch.reason[row] = end > p && b[p] >> 4 !== 6 ? DecodeReason.BAD_IP_VERSION : DecodeReason.TRUNCATED_IP;
     return;
@@ -99,7 +99,7 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
     batch.reason[row] = DecodeReason.BAD_IP_VERSION;
     return;
   }
-  const payloadLen = (b[p + 4] << 8) | b[p + 5];
+  const payloadLen = dv.getUint16(p + 4);
   batch.ipVersion[row] = 6;
   batch.tos[row] = ((b[p] & 15) << 4) | (b[p + 1] >> 4);
   batch.ipLen[row] = 40 + payloadLen;
@@ -107,14 +107,14 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
   const w = row << 2;
   const s6 = batch.src6;
   const d6 = batch.dst6;
-  s6[w] = be32(b, p + 8);
-  s6[w + 1] = be32(b, p + 12);
-  s6[w + 2] = be32(b, p + 16);
-  s6[w + 3] = be32(b, p + 20);
-  d6[w] = be32(b, p + 24);
-  d6[w + 1] = be32(b, p + 28);
-  d6[w + 2] = be32(b, p + 32);
-  d6[w + 3] = be32(b, p + 36);
+  s6[w] = dv.getUint32(p + 8);
+  s6[w + 1] = dv.getUint32(p + 12);
+  s6[w + 2] = dv.getUint32(p + 16);
+  s6[w + 3] = dv.getUint32(p + 20);
+  d6[w] = dv.getUint32(p + 24);
+  d6[w + 1] = dv.getUint32(p + 28);
+  d6[w + 2] = dv.getUint32(p + 32);
+  d6[w + 3] = dv.getUint32(p + 36);
   batch.hasV6 = true;
 
   // Walk the extension headers to the upper-layer protocol.
@@ -137,10 +137,10 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
     const next = b[q];
     if (nh === 44) {
       // Fragment header: offset in 8-byte units, M flag, 32-bit identification.
-      const fo = (b[q + 2] << 8) | b[q + 3];
+      const fo = dv.getUint16(q + 2);
       batch.fragOffset[row] = fo >> 3;
       batch.fragFlags[row] = fo & 1 ? FRAG_MF : 0;
-      batch.ipId[row] = be32(b, q + 4);
+      batch.ipId[row] = dv.getUint32(q + 4);
       q += 8;
       if (fo >> 3 !== 0) {
         batch.proto[row] = next;
@@ -162,7 +162,7 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
     return;
   }
   const ipEnd = p + 40 + payloadLen;
-  decodeTransport(b, q, ipEnd < end ? ipEnd : end, ipEnd, nh, true, frame, batch, row);
+  decodeTransport(b, dv, q, ipEnd < end ? ipEnd : end, ipEnd, nh, true, frame, batch, row);
 }
 
 /**
@@ -170,23 +170,23 @@ function decodeIPv6(b: Uint8Array, p: number, end: number, frame: number, batch:
  * ipEnd is where the IP packet ends on the wire (may lie beyond the capture).
  */
 function decodeTransport(
-  b: Uint8Array, q: number, end: number, ipEnd: number, proto: number, v6: boolean,
+  b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: number, proto: number, v6: boolean,
   frame: number, batch: PacketBatch, row: number,
 ): void {
   const avail = end - q;
   switch (proto) {
     case PROTO_TCP: {
       if (avail < 20) {
-        partialTcp(b, q, avail, batch, row);
+        partialTcp(b, dv, q, avail, batch, row);
         return;
       }
-      batch.sport[row] = (b[q] << 8) | b[q + 1];
-      batch.dport[row] = (b[q + 2] << 8) | b[q + 3];
-      batch.seq[row] = be32(b, q + 4);
-      batch.ack[row] = be32(b, q + 8);
+      batch.sport[row] = dv.getUint16(q);
+      batch.dport[row] = dv.getUint16(q + 2);
+      batch.seq[row] = dv.getUint32(q + 4);
+      batch.ack[row] = dv.getUint32(q + 8);
       const hl = (b[q + 12] >> 4) << 2;
       batch.tcpFlags[row] = ((b[q + 12] & 1) << 8) | b[q + 13];
-      batch.window[row] = (b[q + 14] << 8) | b[q + 15];
+      batch.window[row] = dv.getUint16(q + 14);
       batch.tcpHdrLen[row] = hl;
       if (hl < 20) {
         batch.reason[row] = DecodeReason.BAD_TCP_OFFSET;
@@ -208,12 +208,12 @@ function decodeTransport(
     case PROTO_UDP:
     case PROTO_UDPLITE:
       if (avail < 8) {
-        partialPorts(b, q, avail, batch, row);
+        partialPorts(b, dv, q, avail, batch, row);
         return;
       }
-      batch.sport[row] = (b[q] << 8) | b[q + 1];
-      batch.dport[row] = (b[q + 2] << 8) | b[q + 3];
-      batch.udpLen[row] = (b[q + 4] << 8) | b[q + 5];
+      batch.sport[row] = dv.getUint16(q);
+      batch.dport[row] = dv.getUint16(q + 2);
+      batch.udpLen[row] = dv.getUint16(q + 4);
       setPayload(q + 8, ipEnd, frame, batch, row);
       return;
     case PROTO_ICMP:
@@ -231,7 +231,7 @@ function decodeTransport(
       const isError = v6
         ? proto === PROTO_ICMPV6 && type >= 1 && type <= 4
         : proto === PROTO_ICMP && (type === 3 || type === 4 || type === 5 || type === 11 || type === 12);
-      if (isError && avail >= 8) decodeQuoted(b, q + 8, end, batch, row);
+      if (isError && avail >= 8) decodeQuoted(b, dv, q + 8, end, batch, row);
       if (avail < 8) {
         batch.reason[row] = DecodeReason.TRUNCATED_L4;
         return;
@@ -247,24 +247,24 @@ function decodeTransport(
       }
       const fl = b[q];
       const hl = 4 + (fl & 0x80 ? 4 : 0) + (fl & 0x20 ? 4 : 0) + (fl & 0x10 ? 4 : 0);
-      const et = (b[q + 2] << 8) | b[q + 3];
-      if ((b[q + 1] & 7) === 0 && (et === 0x0800 || et === 0x86dd) && hl <= avail) decodeQuoted(b, q + hl, end, batch, row);
+      const et = dv.getUint16(q + 2);
+      if ((b[q + 1] & 7) === 0 && (et === 0x0800 || et === 0x86dd) && hl <= avail) decodeQuoted(b, dv, q + hl, end, batch, row);
       setPayload(q + (hl <= avail ? hl : avail), ipEnd, frame, batch, row);
       return;
     }
     case PROTO_IPIP:
     case PROTO_IPV6_IN_IP:
-      decodeQuoted(b, q, end, batch, row);
+      decodeQuoted(b, dv, q, end, batch, row);
       setPayload(q, ipEnd, frame, batch, row);
       return;
     case PROTO_SCTP:
     case PROTO_DCCP:
       if (avail < 4) {
-        partialPorts(b, q, avail, batch, row);
+        partialPorts(b, dv, q, avail, batch, row);
         return;
       }
-      batch.sport[row] = (b[q] << 8) | b[q + 1];
-      batch.dport[row] = (b[q + 2] << 8) | b[q + 3];
+      batch.sport[row] = dv.getUint16(q);
+      batch.dport[row] = dv.getUint16(q + 2);
       return;
     default:
       setPayload(q, ipEnd, frame, batch, row);
@@ -276,27 +276,27 @@ function setPayload(start: number, ipEnd: number, frame: number, batch: PacketBa
   batch.payloadLen[row] = ipEnd > start ? ipEnd - start : 0;
 }
 
-function partialPorts(b: Uint8Array, q: number, avail: number, batch: PacketBatch, row: number): void {
-  if (avail >= 2) batch.sport[row] = (b[q] << 8) | b[q + 1];
-  if (avail >= 4) batch.dport[row] = (b[q + 2] << 8) | b[q + 3];
+function partialPorts(b: Uint8Array, dv: DataView, q: number, avail: number, batch: PacketBatch, row: number): void {
+  if (avail >= 2) batch.sport[row] = dv.getUint16(q);
+  if (avail >= 4) batch.dport[row] = dv.getUint16(q + 2);
   batch.reason[row] = DecodeReason.TRUNCATED_L4;
 }
 
 /** A TCP header cut by the snap length: keep every field that was captured. */
-function partialTcp(b: Uint8Array, q: number, avail: number, batch: PacketBatch, row: number): void {
-  partialPorts(b, q, avail, batch, row);
-  if (avail >= 8) batch.seq[row] = be32(b, q + 4);
-  if (avail >= 12) batch.ack[row] = be32(b, q + 8);
+function partialTcp(b: Uint8Array, dv: DataView, q: number, avail: number, batch: PacketBatch, row: number): void {
+  partialPorts(b, dv, q, avail, batch, row);
+  if (avail >= 8) batch.seq[row] = dv.getUint32(q + 4);
+  if (avail >= 12) batch.ack[row] = dv.getUint32(q + 8);
   if (avail >= 13) batch.tcpHdrLen[row] = (b[q + 12] >> 4) << 2;
   if (avail >= 14) batch.tcpFlags[row] = ((b[q + 12] & 1) << 8) | b[q + 13];
-  if (avail >= 16) batch.window[row] = (b[q + 14] << 8) | b[q + 15];
+  if (avail >= 16) batch.window[row] = dv.getUint16(q + 14);
 }
 
 /**
  * The packet inside this one, at b[q, end): quoted by an ICMP error, or carried
  * by a tunnel (GRE, IP-in-IP). Its addresses, protocol, ports and TCP fields.
  */
-function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch, row: number): void {
+function decodeQuoted(b: Uint8Array, dv: DataView, q: number, end: number, batch: PacketBatch, row: number): void {
   if (q >= end) return;
   const v = b[q] >> 4;
   let nh: number;
@@ -306,9 +306,9 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
     const ihl = (b[q] & 15) << 2;
     batch.innerVersion[row] = 4;
     batch.innerTtl[row] = b[q + 8];
-    batch.innerIpId[row] = (b[q + 4] << 8) | b[q + 5];
-    batch.innerSrc[row] = be32(b, q + 12);
-    batch.innerDst[row] = be32(b, q + 16);
+    batch.innerIpId[row] = dv.getUint16(q + 4);
+    batch.innerSrc[row] = dv.getUint32(q + 12);
+    batch.innerDst[row] = dv.getUint32(q + 16);
     nh = b[q + 9];
     batch.innerProto[row] = nh;
     batch.hasInner = true;
@@ -319,8 +319,8 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
     if (end - q < 40) return;
     const w = row << 2;
     for (let i = 0; i < 4; i++) {
-      batch.innerSrc6[w + i] = be32(b, q + 8 + 4 * i);
-      batch.innerDst6[w + i] = be32(b, q + 24 + 4 * i);
+      batch.innerSrc6[w + i] = dv.getUint32(q + 8 + 4 * i);
+      batch.innerDst6[w + i] = dv.getUint32(q + 24 + 4 * i);
     }
     batch.innerVersion[row] = 6;
     batch.innerTtl[row] = b[q + 7];
@@ -342,13 +342,18 @@ function decodeQuoted(b: Uint8Array, q: number, end: number, batch: PacketBatch,
   }
   if (nh === PROTO_TCP || nh === PROTO_UDP || nh === PROTO_SCTP || nh === PROTO_DCCP || nh === PROTO_UDPLITE) {
     if (l4 + 4 <= end) {
-      batch.innerSport[row] = (b[l4] << 8) | b[l4 + 1];
-      batch.innerDport[row] = (b[l4 + 2] << 8) | b[l4 + 3];
+      batch.innerSport[row] = dv.getUint16(l4);
+      batch.innerDport[row] = dv.getUint16(l4 + 2);
     }
     if (nh === PROTO_TCP) {
-      if (l4 + 8 <= end) batch.innerSeq[row] = be32(b, l4 + 4);
+      if (l4 + 8 <= end) batch.innerSeq[row] = dv.getUint32(l4 + 4);
       if (l4 + 14 <= end) batch.innerTcpFlags[row] = ((b[l4 + 12] & 1) << 8) | b[l4 + 13];
-      if (l4 + 16 <= end) batch.innerWindow[row] = (b[l4 + 14] << 8) | b[l4 + 15];
+      if (l4 + 16 <= end) batch.innerWindow[row] = dv.getUint16(l4 + 14);
     }
   }
+}
+
+/** decodeFrame for callers that hold only the bytes (tests, tools): builds the DataView. */
+export function decodeFrameBytes(b: Uint8Array, off: number, cap: number, linkType: number, batch: PacketBatch, row: number): void {
+  decodeFrame(b, new DataView(b.buffer, b.byteOffset, b.byteLength), off, cap, linkType, batch, row);
 }

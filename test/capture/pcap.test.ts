@@ -213,3 +213,12 @@ test('every window size and batch size gives the same rows (records spanning rea
     assert.deepEqual(r.info().skipped, ref.reader.info().skipped);
   }
 });
+
+test('hand-made: first/last timestamps are the earliest/latest, packets going back in time are counted', async () => {
+  const recs = [5, 3, 7, 6, 9].map((sec, i) => ({ sec, frac: i, data: syn(i) }));
+  const { reader } = await readAll(tmpFile(pcapFile({}, recs)));
+  const info = reader.info();
+  assert.equal(info.firstTimestamp, '1970-01-01T00:00:03.000001000Z');
+  assert.equal(info.lastTimestamp, '1970-01-01T00:00:09.000004000Z');
+  assert.equal(info.outOfOrder, 2);
+});

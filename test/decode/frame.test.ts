@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { COLUMNS, FRAG_DF, FRAG_MF, PacketBatch, TCP_ACK, TCP_SYN, WSCALE_ABSENT } from '../../src/decode/batch.js';
-import { decodeFrame } from '../../src/decode/frame.js';
+import { decodeFrameBytes } from '../../src/decode/frame.js';
 import { DecodeReason } from '../../src/decode/reasons.js';
 import { describeTcpOptions, tcpOptionsLayout } from '../../src/decode/tcpopts.js';
 import { Bytes, ipv4TcpSyn } from '../helpers/build.js';
@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 
 function raw(frame: Uint8Array): PacketBatch {
   const b = new PacketBatch(1);
-  decodeFrame(frame, 0, frame.length, 101, b, 0);
+  decodeFrameBytes(frame, 0, frame.length, 101, b, 0);
   b.length = 1;
   return b;
 }
@@ -179,11 +179,11 @@ test('decoder reads only inside the frame: the same frame with hostile neighbour
   for (const f of frames) {
     for (let len = 0; len <= f.length; len++) {
       const exact = new PacketBatch(1);
-      decodeFrame(f.subarray(0, len), 0, len, 101, exact, 0);
+      decodeFrameBytes(f.subarray(0, len), 0, len, 101, exact, 0);
       const padded = new Uint8Array(len + 64).fill(0xff);
       padded.set(f.subarray(0, len), 32);
       const inBuf = new PacketBatch(1);
-      decodeFrame(padded, 32, len, 101, inBuf, 0);
+      decodeFrameBytes(padded, 32, len, 101, inBuf, 0);
       for (const c of COLUMNS) {
         if (c.name === 'payloadOffset') continue;
         const a = exact.column(c.name);

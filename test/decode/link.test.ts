@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PacketBatch } from '../../src/decode/batch.js';
-import { decodeFrame } from '../../src/decode/frame.js';
+import { decodeFrameBytes } from '../../src/decode/frame.js';
 import { DecodeReason } from '../../src/decode/reasons.js';
 import { Bytes, ethernet, ipv4TcpSyn, pcapFile } from '../helpers/build.js';
 import { sharedFile } from '../helpers/paths.js';
@@ -16,7 +16,7 @@ const IP = ipv4TcpSyn({ src: 0xc0000201, dst: 0x64400005, sport: 4444, dport: 23
 
 function decodeOne(frame: Uint8Array, linkType: number): PacketBatch {
   const b = new PacketBatch(1);
-  decodeFrame(frame, 0, frame.length, linkType, b, 0);
+  decodeFrameBytes(frame, 0, frame.length, linkType, b, 0);
   b.length = 1;
   return b;
 }
