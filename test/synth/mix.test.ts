@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CaptureReader } from '../../src/capture/reader.js';
-import { PacketBatch, TCP_ACK, TCP_RST, TCP_SYN, FRAG_DF } from '../../src/decode/batch.js';
-import { decodeFrame } from '../../src/decode/frame.js';
+import { type PacketBatch, TCP_ACK, TCP_RST, TCP_SYN, FRAG_DF } from '../../src/decode/batch.js';
 import {
   CATEGORY_NAMES, CATEGORY_SHARES, Category, generateMix, KIND_CATEGORY, KIND_NAMES, Kind, type KindName, type MixResult,
 } from '../../bench/synth/mix.js';
@@ -17,7 +16,6 @@ import {
 import { PcapWriter } from '../../bench/synth/pcap-writer.js';
 import { Rng } from '../../bench/synth/rng.js';
 
-const LINKTYPE_ETHERNET = 1;
 const N = 20000;
 const DARKNET_BASE = 0x64400000; // 100.64.0.0/16
 
@@ -134,14 +132,24 @@ test('packet: IPv4 header checksum matches the textbook example', () => {
   );
 });
 
-function decodeOne(frame: Uint8Array, len: number): PacketBatch {
-  const batch = new PacketBatch(1);
-  decodeFrame(frame, 0, len, LINKTYPE_ETHERNET, batch, 0);
-  batch.length = 1;
-  return batch;
+let oneCounter = 0;
+
+/** Decode one hand-built frame the way a capture is read: write it to a pcap, read it back with CaptureReader. */
+async function decodeOne(frame: Uint8Array, len: number): Promise<PacketBatch> {
+  const file = join(dir, `one-${oneCounter++}.pcap`);
+  const w = new PcapWriter(file);
+  w.writeRecord(1767225600, 0, frame, 0, len);
+  w.close();
+  const reader = await CaptureReader.open(file);
+  const batches: PacketBatch[] = [];
+  for await (const b of reader.batches()) batches.push(b);
+  assert.equal(reader.failed, false);
+  assert.equal(batches.length, 1);
+  assert.equal(batches[0].length, 1);
+  return batches[0];
 }
 
-test('packet: masscan TV-MASS-1 and Mirai TV-MIRAI-1 decode with the documented fields', () => {
+test('packet: masscan TV-MASS-1 and Mirai TV-MIRAI-1 decode with the documented fields', async () => {
   const b = new Uint8Array(128);
   const dst = parseIPv4('192.0.2.10');
   const seq = 0x12345678;
@@ -149,7 +157,7 @@ test('packet: masscan TV-MASS-1 and Mirai TV-MIRAI-1 decode with the documented 
   assert.equal(ipId, 0x5422);
   let len = frameIPv4Tcp(b, 0, linkFields(), ipv4Fields({ src: parseIPv4('203.0.113.9'), dst, ttl: 250, id: ipId }), tcpFields({ sport: 45678, dport: 80, seq, window: 1024 }));
   assert.equal(len, 60, '54-byte frame padded to 60');
-  let r = decodeOne(b, len);
+  let r = await decodeOne(b, len);
   assert.equal(r.reason[0], 0);
   assert.equal(r.ipId[0], 0x5422);
   assert.equal(r.seq[0], seq);
@@ -160,7 +168,7 @@ test('packet: masscan TV-MASS-1 and Mirai TV-MIRAI-1 decode with the documented 
 
   const mdst = parseIPv4('198.51.100.7');
   len = frameIPv4Tcp(b, 0, linkFields({ vlan: 42 }), ipv4Fields({ src: parseIPv4('203.0.113.1'), dst: mdst, id: 999 }), tcpFields({ sport: 4000, dport: 23, seq: mdst, window: 777 }));
-  r = decodeOne(b, len);
+  r = await decodeOne(b, len);
   assert.equal(r.reason[0], 0);
   assert.equal(r.seq[0], 3325256711);
   assert.equal(r.seq[0], r.dst[0]);
@@ -168,7 +176,7 @@ test('packet: masscan TV-MASS-1 and Mirai TV-MIRAI-1 decode with the documented 
   assert.equal(verifyChecksums(b.subarray(0, len)), 'tcp');
 });
 
-test('packet: ICMP error quoting a spoofed UDP packet (TV-BS-2), IPv6 SYN, ARP', () => {
+test('packet: ICMP error quoting a spoofed UDP packet (TV-BS-2), IPv6 SYN, ARP', async () => {
   const q = new Uint8Array(64);
   const darkAddr = parseIPv4('10.9.9.9');
   const qlen = ipv4Udp(q, 0, ipv4Fields({ src: darkAddr, dst: parseIPv4('192.0.2.77'), ttl: 50 }), udpFields({ sport: 1234, dport: 53, payload: new Uint8Array(12) }));
@@ -176,7 +184,7 @@ test('packet: ICMP error quoting a spoofed UDP packet (TV-BS-2), IPv6 SYN, ARP',
   const b = new Uint8Array(256);
   let len = frameIPv4Icmp(b, 0, linkFields(), ipv4Fields({ src: parseIPv4('198.51.100.1'), dst: darkAddr, ttl: 250 }), icmpFields({ type: 3, code: 3, data: q, dataLen: 28 }));
   assert.equal(len, 14 + 20 + 8 + 28);
-  let r = decodeOne(b, len);
+  let r = await decodeOne(b, len);
   assert.equal(r.icmpType[0], 3);
   assert.equal(r.icmpCode[0], 3);
   assert.equal(r.innerVersion[0], 4);
@@ -189,7 +197,7 @@ test('packet: ICMP error quoting a spoofed UDP packet (TV-BS-2), IPv6 SYN, ARP',
 
   const ip6 = ipv6Fields({ src: parseIPv6('2a00:1450::1'), dst: parseIPv6('2001:db8::42'), hopLimit: 55, flowLabel: 0x12345 });
   len = frameIPv6Tcp(b, 0, linkFields(), ip6, tcpFields({ sport: 40000, dport: 22, seq: 1, window: 64800, options: Uint8Array.of(2, 4, 5, 0xa0) }));
-  r = decodeOne(b, len);
+  r = await decodeOne(b, len);
   assert.equal(r.reason[0], 0);
   assert.equal(r.ipVersion[0], 6);
   assert.equal(r.dst6[0], 0x20010db8);
@@ -200,7 +208,7 @@ test('packet: ICMP error quoting a spoofed UDP packet (TV-BS-2), IPv6 SYN, ARP',
 
   len = frameArp(b, 0, linkFields({ dstMac: new Uint8Array(6).fill(255) }), 1, new Uint8Array(6).fill(2), parseIPv4('10.0.0.1'), new Uint8Array(6), parseIPv4('10.0.0.2'));
   assert.equal(len, 60);
-  r = decodeOne(b, len);
+  r = await decodeOne(b, len);
   assert.equal(r.l3Type[0], 0x0806);
   assert.equal(r.ipVersion[0], 0);
 });
