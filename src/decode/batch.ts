@@ -185,6 +185,9 @@ export class PacketBatch {
   readonly payloadOffset: Uint32Array;
   readonly payloadLen: Uint32Array;
 
+  /** All columns in COLUMNS order, for generic row operations. */
+  private readonly columns: (Uint8Array | Uint16Array | Uint32Array | Float64Array)[];
+
   constructor(capacity = DEFAULT_BATCH_ROWS) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`batch capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
@@ -237,6 +240,7 @@ export class PacketBatch {
     this.innerWindow = new Uint16Array(capacity);
     this.payloadOffset = new Uint32Array(capacity);
     this.payloadLen = new Uint32Array(capacity);
+    this.columns = COLUMNS.map((c) => this.column(c.name));
   }
 
   get full(): boolean {
@@ -251,12 +255,13 @@ export class PacketBatch {
   reset(): void {
     const n = this.length;
     if (n > 0) {
-      for (const c of COLUMNS) {
+      for (let i = 0; i < COLUMNS.length; i++) {
+        const c = COLUMNS[i];
         if (c.alwaysWritten) continue;
         if (c.group === 'v6' && !this.hasV6) continue;
         if (c.group === 'inner' && !this.hasInner) continue;
         if (c.group === 'inner6' && !this.hasInner6) continue;
-        this.column(c.name).fill(c.name === 'tcpWscale' ? WSCALE_ABSENT : 0, 0, n * c.width);
+        this.columns[i].fill(c.name === 'tcpWscale' ? WSCALE_ABSENT : 0, 0, n * c.width);
       }
     }
     this.length = 0;
@@ -271,10 +276,18 @@ export class PacketBatch {
     const n = Math.min(count, this.capacity - this.length, other.length - from);
     if (n <= 0) return 0;
     const at = this.length;
-    for (const c of COLUMNS) {
-      const w = c.width;
-      const src = other.column(c.name);
-      this.column(c.name).set(src.subarray(from * w, (from + n) * w), at * w);
+    const dst = this.columns;
+    const src = other.columns;
+    for (let c = 0; c < dst.length; c++) {
+      const w = COLUMNS[c].width;
+      const d = dst[c];
+      const s = src[c];
+      if (n * w <= 16) {
+        // Short runs (interleaved merges): a loop beats creating a subarray view.
+        for (let k = 0; k < n * w; k++) d[at * w + k] = s[from * w + k];
+      } else {
+        d.set(s.subarray(from * w, (from + n) * w), at * w);
+      }
     }
     this.hasV6 ||= other.hasV6;
     this.hasInner ||= other.hasInner;
