@@ -122,6 +122,8 @@ export class PcapParser implements RecordParser {
     const capLenCol = batch.capLen;
     const wireLenCol = batch.wireLen;
     const times = this.times;
+    const lengthOrder = this.lengthOrder;
+    const snaplen = this.snaplen;
     let pos = w.pos;
     const row0 = batch.length;
     let row = row0;
@@ -134,12 +136,12 @@ export class PcapParser implements RecordParser {
       let frac = dv.getUint32(pos + 4, le);
       let incl = dv.getUint32(pos + 8, le);
       let orig = dv.getUint32(pos + 12, le);
-      if (this.lengthOrder !== LengthOrder.NORMAL && (this.lengthOrder === LengthOrder.SWAPPED || incl > orig)) {
+      if (lengthOrder !== LengthOrder.NORMAL && (lengthOrder === LengthOrder.SWAPPED || incl > orig)) {
         const t = incl;
         incl = orig;
         orig = t;
       }
-      if (incl > this.snaplen) {
+      if (incl > snaplen) {
         if (incl > MAX_RECORD) {
           this.log.fatal(`record claims ${incl} captured bytes (limit ${MAX_RECORD}): file is corrupt from here`, w.base + pos);
           w.pos = pos;

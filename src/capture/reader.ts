@@ -71,7 +71,8 @@ export class CaptureReader {
   packets = 0;
   decoded = 0;
   /** (reason << 32 | detail) → count, detail = ethertype or link type. */
-  private readonly reasonCounts = new Map<number, number>();
+  /** (reason * 2 + ipDecoded) → detail (ethertype or link type) → count; small-integer keys. */
+  private readonly reasonCounts = new Map<number, Map<number, number>>();
   private readonly registry: InterfaceRegistry;
   private readonly pool: BatchPool;
   private source: ByteSource | null = null;
@@ -231,10 +232,12 @@ export class CaptureReader {
   private countReason(batch: PacketBatch, i: number, r: number): void {
     let detail = 0;
     if (r === DecodeReason.NOT_IP) detail = batch.l3Type[i];
-    else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) detail = this.registry.linkTypeOf(batch.iface[i]) >>> 0;
+    else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) detail = this.registry.linkTypeOf(batch.iface[i]) & 0xffff;
     // Whether the IP header was decoded decides "partial" vs "skipped", whatever the reason code.
-    const key = (r * 2 + (batch.ipVersion[i] !== 0 ? 1 : 0)) * 4294967296 + detail;
-    this.reasonCounts.set(key, (this.reasonCounts.get(key) ?? 0) + 1);
+    const key = r * 2 + (batch.ipVersion[i] !== 0 ? 1 : 0);
+    let m = this.reasonCounts.get(key);
+    if (!m) this.reasonCounts.set(key, (m = new Map()));
+    m.set(detail, (m.get(detail) ?? 0) + 1);
   }
 
   /** The interfaces this file declared. */
@@ -250,16 +253,16 @@ export class CaptureReader {
   info(): CaptureInfo {
     const skipped: Record<string, number> = {};
     const partial: Record<string, number> = {};
-    const keys = [...this.reasonCounts.keys()].sort((a, b) => a - b);
-    for (const key of keys) {
-      const r = Math.floor(key / 8589934592);
-      const ipDecoded = Math.floor(key / 4294967296) % 2 === 1;
-      const detail = key % 4294967296;
-      let label = reasonLabel(r);
-      if (r === DecodeReason.NOT_IP) label = `not IP (${ethertypeLabel(detail)})`;
-      else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) label = `unsupported link type ${detail} (${linkTypeName(detail)})`;
-      const target = ipDecoded ? partial : skipped;
-      target[label] = (target[label] ?? 0) + this.reasonCounts.get(key)!;
+    for (const key of [...this.reasonCounts.keys()].sort((a, b) => a - b)) {
+      const r = key >> 1;
+      const target = key & 1 ? partial : skipped;
+      const details = this.reasonCounts.get(key)!;
+      for (const detail of [...details.keys()].sort((a, b) => a - b)) {
+        let label = reasonLabel(r);
+        if (r === DecodeReason.NOT_IP) label = `not IP (${ethertypeLabel(detail)})`;
+        else if (r === DecodeReason.UNSUPPORTED_LINKTYPE) label = `unsupported link type ${detail} (${linkTypeName(detail)})`;
+        target[label] = (target[label] ?? 0) + details.get(detail)!;
+      }
     }
     const unreadable: CaptureInfo['unreadable'] = {};
     for (const [k, p] of this.log.unreadable) unreadable[k] = { count: p.count, offset: p.offset, message: p.message };

@@ -6,7 +6,8 @@
  * Never throws: whatever cannot be decoded leaves a reason code in the row and
  * the fields decoded so far. Only bytes inside [off, off+cap) are read.
  */
-import { FRAG_DF, FRAG_MF, FRAG_RESERVED, type PacketBatch } from './batch.js';
+import { FRAG_MF, type PacketBatch } from './batch.js';
+import { LINKTYPE } from '../capture/linktypes.js';
 import { ETH_IPV4, ETH_IPV6, findNetworkLayer, foundL3Type, linkFailure } from './link.js';
 import { DecodeReason } from './reasons.js';
 import { scanTcpOptions, scannedMss, scannedWscale } from './tcpopts.js';
@@ -32,6 +33,13 @@ const MAX_IPV6_EXT = 8;
  */
 export function decodeFrame(b: Uint8Array, dv: DataView, off: number, cap: number, linkType: number, batch: PacketBatch, row: number): void {
   const end = off + cap;
+  // Fast path for what a telescope mostly sees: untagged Ethernet carrying IPv4.
+  if (linkType === LINKTYPE.ETHERNET && cap >= 14 && dv.getUint16(off + 12) === ETH_IPV4) {
+    batch.l3Type[row] = ETH_IPV4;
+    batch.l3Offset[row] = 14;
+    decodeIPv4(b, dv, off + 14, end, off, batch, row);
+    return;
+  }
   const p = findNetworkLayer(b, off, end, linkType);
   batch.l3Type[row] = foundL3Type;
   if (p < 0) {
@@ -61,7 +69,7 @@ function decodeIPv4(b: Uint8Array, dv: DataView, p: number, end: number, frame: 
   batch.tos[row] = b[p + 1];
   batch.ipLen[row] = totLen;
   batch.ipId[row] = dv.getUint16(p + 4);
-  batch.fragFlags[row] = ((fo & 0x2000) !== 0 ? FRAG_MF : 0) | ((fo & 0x4000) !== 0 ? FRAG_DF : 0) | ((fo & 0x8000) !== 0 ? FRAG_RESERVED : 0);
+  batch.fragFlags[row] = fo >>> 13; // the three flag bits, in the order of FRAG_MF | FRAG_DF | FRAG_RESERVED
   const fragOffset = fo & 0x1fff;
   batch.fragOffset[row] = fragOffset;
   batch.ttl[row] = b[p + 8];
@@ -87,7 +95,10 @@ function decodeIPv4(b: Uint8Array, dv: DataView, p: number, end: number, frame: 
   }
   // Bytes beyond the IP total length (Ethernet padding, FCS) are not transport data.
   const ipEnd = p + totLen;
-  decodeTransport(b, dv, p + ihl, ipEnd < end ? ipEnd : end, ipEnd, proto, false, frame, batch, row);
+  const l4End = ipEnd < end ? ipEnd : end;
+  if (proto === PROTO_TCP) decodeTcp(b, dv, p + ihl, l4End, ipEnd, frame, batch, row);
+  else if (proto === PROTO_UDP) decodeUdp(b, dv, p + ihl, l4End, ipEnd, frame, batch, row);
+  else decodeTransport(b, dv, p + ihl, l4End, ipEnd, proto, false, frame, batch, row);
 }
 
 function decodeIPv6(b: Uint8Array, dv: DataView, p: number, end: number, frame: number, batch: PacketBatch, row: number): void {
@@ -166,6 +177,53 @@ function decodeIPv6(b: Uint8Array, dv: DataView, p: number, end: number, frame: 
 }
 
 /**
+ * TCP and UDP have their own small functions so that V8 inlines them into
+ * decodeIPv4 (the hot path); decodeTransport handles every other protocol.
+ */
+function decodeTcp(b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: number, frame: number, batch: PacketBatch, row: number): void {
+  if (end - q < 20) {
+    partialTcp(b, dv, q, end - q, batch, row);
+    return;
+  }
+  batch.sport[row] = dv.getUint16(q);
+  batch.dport[row] = dv.getUint16(q + 2);
+  batch.seq[row] = dv.getUint32(q + 4);
+  batch.ack[row] = dv.getUint32(q + 8);
+  const hl = (b[q + 12] >> 4) << 2;
+  batch.tcpFlags[row] = ((b[q + 12] & 1) << 8) | b[q + 13];
+  batch.window[row] = dv.getUint16(q + 14);
+  batch.tcpHdrLen[row] = hl;
+  if (hl < 20) {
+    batch.reason[row] = DecodeReason.BAD_TCP_OFFSET;
+    return;
+  }
+  if (hl > 20) {
+    const optEnd = q + hl;
+    batch.tcpOptLayout[row] = scanTcpOptions(b, dv, q + 20, optEnd < end ? optEnd : end);
+    batch.tcpMss[row] = scannedMss;
+    batch.tcpWscale[row] = scannedWscale;
+    if (optEnd > end) {
+      batch.reason[row] = DecodeReason.TRUNCATED_L4;
+      return;
+    }
+  }
+  batch.payloadOffset[row] = q + hl - frame;
+  batch.payloadLen[row] = ipEnd > q + hl ? ipEnd - q - hl : 0;
+}
+
+function decodeUdp(b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: number, frame: number, batch: PacketBatch, row: number): void {
+  if (end - q < 8) {
+    partialPorts(b, dv, q, end - q, batch, row);
+    return;
+  }
+  batch.sport[row] = dv.getUint16(q);
+  batch.dport[row] = dv.getUint16(q + 2);
+  batch.udpLen[row] = dv.getUint16(q + 4);
+  batch.payloadOffset[row] = q + 8 - frame;
+  batch.payloadLen[row] = ipEnd > q + 8 ? ipEnd - q - 8 : 0;
+}
+
+/**
  * Transport header at b[q, end) (end already bounded by the IP length);
  * ipEnd is where the IP packet ends on the wire (may lie beyond the capture).
  */
@@ -175,46 +233,12 @@ function decodeTransport(
 ): void {
   const avail = end - q;
   switch (proto) {
-    case PROTO_TCP: {
-      if (avail < 20) {
-        partialTcp(b, dv, q, avail, batch, row);
-        return;
-      }
-      batch.sport[row] = dv.getUint16(q);
-      batch.dport[row] = dv.getUint16(q + 2);
-      batch.seq[row] = dv.getUint32(q + 4);
-      batch.ack[row] = dv.getUint32(q + 8);
-      const hl = (b[q + 12] >> 4) << 2;
-      batch.tcpFlags[row] = ((b[q + 12] & 1) << 8) | b[q + 13];
-      batch.window[row] = dv.getUint16(q + 14);
-      batch.tcpHdrLen[row] = hl;
-      if (hl < 20) {
-        batch.reason[row] = DecodeReason.BAD_TCP_OFFSET;
-        return;
-      }
-      if (hl > 20) {
-        const optEnd = q + hl;
-        batch.tcpOptLayout[row] = scanTcpOptions(b, q + 20, optEnd < end ? optEnd : end);
-        batch.tcpMss[row] = scannedMss;
-        batch.tcpWscale[row] = scannedWscale;
-        if (optEnd > end) {
-          batch.reason[row] = DecodeReason.TRUNCATED_L4;
-          return;
-        }
-      }
-      setPayload(q + hl, ipEnd, frame, batch, row);
+    case PROTO_TCP:
+      decodeTcp(b, dv, q, end, ipEnd, frame, batch, row);
       return;
-    }
     case PROTO_UDP:
     case PROTO_UDPLITE:
-      if (avail < 8) {
-        partialPorts(b, dv, q, avail, batch, row);
-        return;
-      }
-      batch.sport[row] = dv.getUint16(q);
-      batch.dport[row] = dv.getUint16(q + 2);
-      batch.udpLen[row] = dv.getUint16(q + 4);
-      setPayload(q + 8, ipEnd, frame, batch, row);
+      decodeUdp(b, dv, q, end, ipEnd, frame, batch, row);
       return;
     case PROTO_ICMP:
     case PROTO_ICMPV6: {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { COLUMNS, FRAG_DF, FRAG_MF, PacketBatch, TCP_ACK, TCP_SYN, WSCALE_ABSENT } from '../../src/decode/batch.js';
 import { decodeFrameBytes } from '../../src/decode/frame.js';
 import { DecodeReason } from '../../src/decode/reasons.js';
-import { describeTcpOptions, tcpOptionsLayout } from '../../src/decode/tcpopts.js';
+import { describeTcpOptions, scanTcpOptions, scannedMss, scannedWscale, tcpOptionsLayout, walkTcpOptions } from '../../src/decode/tcpopts.js';
 import { Bytes, ipv4TcpSyn } from '../helpers/build.js';
 import { sharedFile } from '../helpers/paths.js';
 import { ipv4, readAll } from '../helpers/read.js';
@@ -46,6 +46,31 @@ test('hand-made: TCP options signature: layout hash, MSS and window scale', () =
   assert.equal(describeTcpOptions(Uint8Array.from([2, 40, 5, 0xb4])), 'bad');
   assert.notEqual(tcpOptionsLayout([2, 40, 5, 0xb4]), tcpOptionsLayout([2, 4, 5, 0xb4]));
   assert.equal(describeTcpOptions(Uint8Array.from([1, 0, 0, 0])), 'nop,eol+2');
+});
+
+test('the fast paths for common option layouts give exactly what the general walk gives', () => {
+  const shapes = [
+    [2, 4, -1, -1],
+    [2, 4, -1, -1, 1, 3, 3, -1, 1, 1, 4, 2],
+    [2, 4, -1, -1, 4, 2, 8, 10, -1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 3, -1],
+    // near misses must fall through to the walk
+    [2, 4, -1, -1, 1, 3, 3, -1, 1, 1, 4, 3],
+    [2, 4, -1, -1, 4, 2, 8, 10, -1, -1, -1, -1, -1, -1, -1, -1, 1, 3, 4, -1],
+    [2, 4, -1, -1, 1, 1],
+  ];
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
+  for (const shape of shapes) {
+    for (let k = 0; k < 200; k++) {
+      const bytes = Uint8Array.from(shape.map((x) => (x < 0 ? rnd() : x)));
+      const fast = scanTcpOptions(bytes, new DataView(bytes.buffer), 0, bytes.length);
+      const fastMss = scannedMss;
+      const fastWs = scannedWscale;
+      assert.equal(fast, walkTcpOptions(bytes, 0, bytes.length), `layout of ${Array.from(bytes)}`);
+      assert.equal(fastMss, scannedMss);
+      assert.equal(fastWs, scannedWscale);
+    }
+  }
 });
 
 test('hand-made: IPv4 header fields, DF/MF, fragments and bad lengths', () => {
