@@ -201,7 +201,7 @@ export class CaptureSet {
 function emptyInfo(file: string): CaptureInfo {
   return {
     file, format: null, compression: null, byteOrder: null, version: null, precision: null, snaplen: null,
-    linkTypes: [], interfaces: [], sections: 0, packets: 0, decoded: 0, skipped: {}, partial: {}, unreadable: {},
+    linkTypes: [], interfaces: [], interfaceCount: 0, sections: 0, packets: 0, decoded: 0, skipped: {}, partial: {}, unreadable: {},
     firstTimestamp: null, lastTimestamp: null, outOfOrder: 0, bytes: 0, error: null, warnings: [],
   };
 }

@@ -38,7 +38,9 @@ export interface CaptureInfo {
   precision: string | null;
   snaplen: number | null;
   linkTypes: { linkType: number; name: string; packets: number }[];
+  /** The file's interfaces (at most the first 64: a hostile pcapng may declare thousands). */
   interfaces: InterfaceInfo[];
+  interfaceCount: number;
   sections: number;
   /** Records read: the number libpcap / Wireshark report. */
   packets: number;
@@ -61,6 +63,7 @@ export interface CaptureInfo {
 }
 
 const DEFAULT_CHUNK = 4 << 20;
+const MAX_LISTED_INTERFACES = 64;
 
 export class CaptureReader {
   readonly log = new CaptureLog();
@@ -294,7 +297,8 @@ export class CaptureReader {
       precision,
       snaplen: snaps.length === 1 ? snaps[0] : null,
       linkTypes: this.linkTypeSummary(ifaces),
-      interfaces: ifaces,
+      interfaces: ifaces.slice(0, MAX_LISTED_INTERFACES),
+      interfaceCount: ifaces.length,
       sections: ng ? ng.sections.length : this.pcapHeader ? 1 : 0,
       packets: this.packets,
       decoded: this.decoded,

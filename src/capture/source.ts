@@ -1,8 +1,12 @@
 /**
- * Byte sources: a capture file as a stream of bytes, decompressed when the
- * first bytes say so (gzip), never judged by the file name.
+ * Byte sources: a capture as a stream of bytes, decompressed when its first
+ * bytes say so (gzip), never judged by the file name. Regular files, FIFOs
+ * and standard input ("-", e.g. `tcpdump -w - | darkscope read -`) are read
+ * strictly sequentially, so a pipe works exactly like a file.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import { fstat, promises as fsp, read as fsRead } from 'node:fs';
+import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
 export interface ByteSource {
@@ -11,7 +15,8 @@ export interface ByteSource {
   read(buf: Uint8Array, off: number, len: number): Promise<number>;
   /** Bytes of the underlying file consumed so far (for progress). */
   readonly fileBytesRead: number;
-  readonly fileSize: number;
+  /** Size of a regular file; null for pipes. */
+  readonly fileSize: number | null;
   close(): Promise<void>;
 }
 
@@ -19,6 +24,8 @@ export interface ByteSource {
 export class SourceError extends Error {}
 
 const READ_CHUNK = 1 << 20;
+/** Bytes looked at to recognise a compression format. */
+const HEAD = 8;
 
 /** Compression formats recognised by magic; only gzip is decompressed (zlib is in Node). */
 const COMPRESSION_MAGIC: { name: string; magic: number[] }[] = [
@@ -34,49 +41,84 @@ function startsWith(head: Uint8Array, magic: number[]): boolean {
   return true;
 }
 
+function errno(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
 /**
- * Open a file as a ByteSource. Throws SourceError for unreadable files and for
- * compression formats we cannot decompress (with the name of the format).
+ * Open a capture as a ByteSource ("-" is standard input). Throws SourceError
+ * for unreadable inputs and for compression formats we cannot decompress.
  */
 export async function openByteSource(path: string): Promise<ByteSource> {
-  let fh: fsp.FileHandle;
+  let fh: Handle;
   try {
-    fh = await fsp.open(path, 'r');
+    // Standard input may be a socket (spawned processes): /dev/stdin cannot be opened then, fd 0 can be read.
+    fh = path === '-' ? stdinHandle() : await fsp.open(path, 'r');
   } catch (e) {
-    throw new SourceError(`cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SourceError(`cannot open: ${errno(e)}`);
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new SourceError('not a regular file');
-    const head = new Uint8Array(8);
-    const { bytesRead } = await fh.read(head, 0, 8, 0);
-    const h = head.subarray(0, bytesRead);
-    if (h.length >= 2 && h[0] === 0x1f && h[1] === 0x8b) {
-      await fh.close();
-      return new GzipSource(path, st.size);
+    if (st.isDirectory()) throw new SourceError('is a directory');
+    if (!st.isFile() && !st.isFIFO() && !st.isCharacterDevice() && !st.isSocket()) throw new SourceError('not a regular file or pipe');
+    const size = st.isFile() ? st.size : null;
+    // Read the head sequentially (no positional read: pipes cannot seek) and replay it.
+    const head = new Uint8Array(HEAD);
+    let n = 0;
+    while (n < HEAD) {
+      const { bytesRead } = await fh.read(head, n, HEAD - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
     }
+    const file = new FileSource(fh, size, head.subarray(0, n));
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return new GzipSource(file, size);
     for (const c of COMPRESSION_MAGIC) {
-      if (startsWith(h, c.magic)) throw new SourceError(`${c.name}-compressed file: not supported (decompress it first, or use gzip)`);
+      if (startsWith(head.subarray(0, n), c.magic)) throw new SourceError(`${c.name}-compressed file: not supported (decompress it first, or use gzip)`);
     }
-    return new FileSource(fh, st.size);
+    return file;
   } catch (e) {
     await fh.close().catch(() => undefined);
-    throw e instanceof SourceError ? e : new SourceError(`cannot read: ${(e as Error).message}`);
+    throw e instanceof SourceError ? e : new SourceError(`cannot read: ${errno(e)}`);
   }
 }
 
+/** What FileSource needs of a file handle; fd 0 gets a small adapter. */
+interface Handle {
+  stat(): Promise<{ isFile(): boolean; isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isSocket(): boolean; size: number }>;
+  read(buf: Uint8Array, off: number, len: number, position: null): Promise<{ bytesRead: number }>;
+  close(): Promise<void>;
+}
+
+function stdinHandle(): Handle {
+  const readFd = promisify(fsRead);
+  return {
+    stat: () => promisify(fstat)(0),
+    read: async (buf, off, len) => ({ bytesRead: (await readFd(0, buf, off, len, null)).bytesRead }),
+    close: async () => undefined, // standard input belongs to the process
+  };
+}
+
+/** Sequential reads of a file or pipe, serving the already-read head first. */
 class FileSource implements ByteSource {
   readonly compression = null;
-  fileBytesRead = 0;
-  constructor(private readonly fh: fsp.FileHandle, readonly fileSize: number) {}
+  fileBytesRead: number;
+  constructor(private readonly fh: Handle, readonly fileSize: number | null, private head: Uint8Array) {
+    this.fileBytesRead = head.length;
+  }
 
   async read(buf: Uint8Array, off: number, len: number): Promise<number> {
+    if (this.head.length > 0) {
+      const n = Math.min(len, this.head.length);
+      buf.set(this.head.subarray(0, n), off);
+      this.head = this.head.subarray(n);
+      return n;
+    }
     try {
       const { bytesRead } = await this.fh.read(buf, off, len, null);
       this.fileBytesRead += bytesRead;
       return bytesRead;
     } catch (e) {
-      throw new SourceError(`read error: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new SourceError(`read error: ${errno(e)}`);
     }
   }
 
@@ -88,21 +130,32 @@ class FileSource implements ByteSource {
 /** gzip (also multi-member) decompressed as a stream: memory stays bounded for any file size. */
 class GzipSource implements ByteSource {
   readonly compression = 'gzip' as const;
-  private readonly raw;
   private readonly it: AsyncIterator<Buffer>;
+  private readonly raw: Readable;
   private chunk: Buffer | null = null;
   private chunkPos = 0;
   private done = false;
 
-  constructor(path: string, readonly fileSize: number) {
-    this.raw = createReadStream(path, { highWaterMark: READ_CHUNK });
+  constructor(private readonly file: FileSource, readonly fileSize: number | null) {
+    const f = file;
+    this.raw = Readable.from(
+      (async function* () {
+        for (;;) {
+          const b = Buffer.allocUnsafe(READ_CHUNK);
+          const n = await f.read(b, 0, b.length);
+          if (n === 0) return;
+          yield b.subarray(0, n);
+        }
+      })(),
+      { objectMode: false },
+    );
     const gunzip = createGunzip({ chunkSize: READ_CHUNK });
     this.raw.on('error', (e) => gunzip.destroy(e));
     this.it = this.raw.pipe(gunzip)[Symbol.asyncIterator]();
   }
 
   get fileBytesRead(): number {
-    return this.raw.bytesRead;
+    return this.file.fileBytesRead;
   }
 
   async read(buf: Uint8Array, off: number, len: number): Promise<number> {
@@ -136,5 +189,6 @@ class GzipSource implements ByteSource {
     this.done = true;
     this.raw.destroy();
     await this.it.return?.().catch(() => undefined);
+    await this.file.close();
   }
 }

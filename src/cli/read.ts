@@ -38,7 +38,7 @@ export function formatInfo(i: CaptureInfo): string {
     if (i.byteOrder) fmt.push(i.byteOrder);
     if (i.precision) fmt.push(`precision ${i.precision}`);
     if (i.snaplen !== null) fmt.push(`snaplen ${i.snaplen}`);
-    if (i.format === 'pcapng') fmt.push(`${i.sections} section(s), ${i.interfaces.length} interface(s)`);
+    if (i.format === 'pcapng') fmt.push(`${i.sections} section(s), ${i.interfaceCount} interface(s)`);
     row('format', fmt.join(', '));
     row('link types', i.linkTypes.length ? i.linkTypes.map((l) => `${l.linkType} ${l.name} (${l.packets} packets)`).join('; ') : 'none');
   }
