@@ -1,3 +1,5 @@
+import { ipv4Fields, ipv4Tcp, tcpFields } from '../../bench/synth/packet.js';
+
 /**
  * Hand-built capture files for the cases the corpus lacks (big-endian ns
  * pcap, LOOP, truncated records, huge records, power-of-two if_tsresol, …).
@@ -148,14 +150,16 @@ function encode(le: boolean, bl: NgBlock): Bytes {
   }
 }
 
-/** IPv4 header + TCP SYN (no checksums needed by the decoder). Labelled hand-made. */
+/** IPv4 + TCP SYN built by the synthetic-traffic packet builder (checksums included). Labelled hand-made. */
 export function ipv4TcpSyn(o: { src: number; dst: number; sport: number; dport: number; seq: number; ttl?: number; id?: number; window?: number; options?: number[] }): Uint8Array {
-  const opts = o.options ?? [];
-  const tcpLen = 20 + opts.length;
-  const b = new Bytes(false);
-  b.u8(0x45).u8(0).u16(20 + tcpLen).u16(o.id ?? 1).u16(0).u8(o.ttl ?? 64).u8(6).u16(0).u32(o.src).u32(o.dst);
-  b.u16(o.sport).u16(o.dport).u32(o.seq).u32(0).u8((tcpLen / 4) << 4).u8(0x02).u16(o.window ?? 1024).u16(0).u16(0).bytes(opts);
-  return b.build();
+  const b = new Uint8Array(120);
+  const n = ipv4Tcp(
+    b,
+    0,
+    ipv4Fields({ src: o.src, dst: o.dst, ttl: o.ttl ?? 64, id: o.id ?? 1 }),
+    tcpFields({ sport: o.sport, dport: o.dport, seq: o.seq, window: o.window ?? 1024, options: o.options ? Uint8Array.from(o.options) : null }),
+  );
+  return b.slice(0, n);
 }
 
 export function ethernet(payload: Uint8Array, ethertype = 0x0800, vlans: number[] = []): Uint8Array {
