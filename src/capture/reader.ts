@@ -73,7 +73,6 @@ export class CaptureReader {
   failed = false;
   packets = 0;
   decoded = 0;
-  /** (reason << 32 | detail) → count, detail = ethertype or link type. */
   /** (reason * 2 + ipDecoded) → detail (ethertype or link type) → count; small-integer keys. */
   private readonly reasonCounts = new Map<number, Map<number, number>>();
   private readonly registry: InterfaceRegistry;
