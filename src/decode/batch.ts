@@ -15,6 +15,10 @@
  *  - fields that a row does not have are 0 (tcpWscale: 255 = absent).
  */
 
+/** Bytes of transport payload kept per row (head), and of its end when it is longer (tail). */
+export const PAYLOAD_HEAD = 64;
+export const PAYLOAD_TAIL = 16;
+
 type Ctor = Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;
 
 interface ColumnSpec {
@@ -25,7 +29,7 @@ interface ColumnSpec {
   /** Written for every row by the reader/decoder: no need to clear on reset. */
   alwaysWritten?: boolean;
   /** Cleared only when a row of this group was written since the last reset. */
-  group?: 'v6' | 'inner' | 'inner6';
+  group?: 'v6' | 'inner' | 'inner6' | 'victim6';
 }
 
 export type ColumnName =
@@ -36,7 +40,10 @@ export type ColumnName =
   | 'tcpOptLayout' | 'tcpMss' | 'tcpWscale' | 'udpLen' | 'icmpType' | 'icmpCode'
   | 'innerVersion' | 'innerSrc' | 'innerDst' | 'innerSrc6' | 'innerDst6' | 'innerProto' | 'innerTtl' | 'innerIpId'
   | 'innerSport' | 'innerDport' | 'innerSeq' | 'innerTcpFlags' | 'innerWindow'
-  | 'payloadOffset' | 'payloadLen';
+  | 'payloadOffset' | 'payloadLen' | 'payloadHead' | 'payloadHeadLen' | 'payloadTail'
+  | 'kind' | 'response' | 'tools' | 'filters' | 'tags' | 'victim' | 'victim6' | 'victimPort' | 'attackerPort'
+  | 'victimProto' | 'sensor' | 'srcScope' | 'classFlags'
+  | 'srcCountry' | 'srcAsn' | 'victimCountry' | 'victimAsn' | 'enrichFlags';
 
 export const COLUMNS: readonly ColumnSpec[] = [
   { name: 'tsSec', type: Float64Array, width: 1, alwaysWritten: true },
@@ -88,6 +95,29 @@ export const COLUMNS: readonly ColumnSpec[] = [
   { name: 'innerWindow', type: Uint16Array, width: 1, group: 'inner' },
   { name: 'payloadOffset', type: Uint32Array, width: 1 },
   { name: 'payloadLen', type: Uint32Array, width: 1 },
+  { name: 'payloadHead', type: Uint8Array, width: PAYLOAD_HEAD },
+  { name: 'payloadHeadLen', type: Uint8Array, width: 1 },
+  { name: 'payloadTail', type: Uint8Array, width: PAYLOAD_TAIL },
+  // classification (src/classify)
+  { name: 'kind', type: Uint8Array, width: 1 },
+  { name: 'response', type: Uint8Array, width: 1 },
+  { name: 'tools', type: Uint16Array, width: 1 },
+  { name: 'filters', type: Uint32Array, width: 1 },
+  { name: 'tags', type: Uint8Array, width: 1 },
+  { name: 'victim', type: Uint32Array, width: 1 },
+  { name: 'victim6', type: Uint32Array, width: 4, group: 'victim6' },
+  { name: 'victimPort', type: Uint16Array, width: 1 },
+  { name: 'attackerPort', type: Uint16Array, width: 1 },
+  { name: 'victimProto', type: Uint8Array, width: 1 },
+  { name: 'sensor', type: Uint16Array, width: 1 },
+  { name: 'srcScope', type: Uint8Array, width: 1 },
+  { name: 'classFlags', type: Uint8Array, width: 1 },
+  // enrichment (src/enrich)
+  { name: 'srcCountry', type: Uint16Array, width: 1 },
+  { name: 'srcAsn', type: Uint32Array, width: 1 },
+  { name: 'victimCountry', type: Uint16Array, width: 1 },
+  { name: 'victimAsn', type: Uint32Array, width: 1 },
+  { name: 'enrichFlags', type: Uint8Array, width: 1 },
 ];
 
 /** fragFlags bits (IPv4 flags field; IPv6 fragment header's M flag maps to MF). */
@@ -117,6 +147,7 @@ export class PacketBatch {
   hasV6 = false;
   hasInner = false;
   hasInner6 = false;
+  hasVictim6 = false;
 
   readonly tsSec: Float64Array;
   readonly tsNsec: Uint32Array;
@@ -184,6 +215,50 @@ export class PacketBatch {
   /** Offset of the transport payload inside the frame, and its length as the IP header declares it. */
   readonly payloadOffset: Uint32Array;
   readonly payloadLen: Uint32Array;
+  /**
+   * Payload excerpt: the first payloadHeadLen (≤ PAYLOAD_HEAD) captured bytes at
+   * [PAYLOAD_HEAD·row …]; when more than PAYLOAD_HEAD bytes were captured, the last
+   * PAYLOAD_TAIL captured bytes at [PAYLOAD_TAIL·row …] (payload patterns, evidence).
+   */
+  readonly payloadHead: Uint8Array;
+  readonly payloadHeadLen: Uint8Array;
+  readonly payloadTail: Uint8Array;
+  /** DataViews over payloadHead / payloadTail for word-wise copies. */
+  readonly payloadHeadView: DataView;
+  readonly payloadTailView: DataView;
+
+  // ---- classification (src/classify): 0 where not classified ----
+  /** TrafficKind. */
+  readonly kind: Uint8Array;
+  /** BackscatterResponse: what the victim sent (SYN-ACK, RST-ACK, …); 0 unless backscatter. */
+  readonly response: Uint8Array;
+  /** Tool fingerprint bits (ToolBit). */
+  readonly tools: Uint16Array;
+  /** corsaro3 elementary filter bits (FilterBit). */
+  readonly filters: Uint32Array;
+  /** corsaro3 composite tags (SpoofTag: spoofed 1, erratic 2, non-routable 4, large-scale scan 8). */
+  readonly tags: Uint8Array;
+  /** Backscatter: the DoS victim (IPv4; IPv6 in victim6), its port and protocol, and the attacker (spoofed) port. */
+  readonly victim: Uint32Array;
+  readonly victim6: Uint32Array;
+  readonly victimPort: Uint16Array;
+  readonly attackerPort: Uint16Array;
+  readonly victimProto: Uint8Array;
+  /** 1-based index of the sensor whose monitored prefixes hold the destination; 0 = not monitored. */
+  readonly sensor: Uint16Array;
+  /** Where the source lies in the observatory's own space (SourceScope). */
+  readonly srcScope: Uint8Array;
+  /** ClassFlag bits (ICMP inner-source mismatch, …). */
+  readonly classFlags: Uint8Array;
+
+  // ---- enrichment (src/enrich) ----
+  /** Country of the source / victim as two ASCII letters packed ('J' << 8 | 'P'); 0 = unknown. */
+  readonly srcCountry: Uint16Array;
+  readonly srcAsn: Uint32Array;
+  readonly victimCountry: Uint16Array;
+  readonly victimAsn: Uint32Array;
+  /** EnrichFlag bits (source domestic, victim domestic). */
+  readonly enrichFlags: Uint8Array;
 
   /** All columns in COLUMNS order, for generic row operations. */
   private readonly columns: (Uint8Array | Uint16Array | Uint32Array | Float64Array)[];
@@ -240,6 +315,29 @@ export class PacketBatch {
     this.innerWindow = new Uint16Array(capacity);
     this.payloadOffset = new Uint32Array(capacity);
     this.payloadLen = new Uint32Array(capacity);
+    this.payloadHead = new Uint8Array(capacity * PAYLOAD_HEAD);
+    this.payloadHeadLen = new Uint8Array(capacity);
+    this.payloadTail = new Uint8Array(capacity * PAYLOAD_TAIL);
+    this.payloadHeadView = new DataView(this.payloadHead.buffer);
+    this.payloadTailView = new DataView(this.payloadTail.buffer);
+    this.kind = new Uint8Array(capacity);
+    this.response = new Uint8Array(capacity);
+    this.tools = new Uint16Array(capacity);
+    this.filters = new Uint32Array(capacity);
+    this.tags = new Uint8Array(capacity);
+    this.victim = new Uint32Array(capacity);
+    this.victim6 = new Uint32Array(capacity * 4);
+    this.victimPort = new Uint16Array(capacity);
+    this.attackerPort = new Uint16Array(capacity);
+    this.victimProto = new Uint8Array(capacity);
+    this.sensor = new Uint16Array(capacity);
+    this.srcScope = new Uint8Array(capacity);
+    this.classFlags = new Uint8Array(capacity);
+    this.srcCountry = new Uint16Array(capacity);
+    this.srcAsn = new Uint32Array(capacity);
+    this.victimCountry = new Uint16Array(capacity);
+    this.victimAsn = new Uint32Array(capacity);
+    this.enrichFlags = new Uint8Array(capacity);
     this.columns = COLUMNS.map((c) => this.column(c.name));
   }
 
@@ -261,11 +359,13 @@ export class PacketBatch {
         if (c.group === 'v6' && !this.hasV6) continue;
         if (c.group === 'inner' && !this.hasInner) continue;
         if (c.group === 'inner6' && !this.hasInner6) continue;
+        if (c.group === 'victim6' && !this.hasVictim6) continue;
+        if (c.width > 4) continue; // payload bytes: valid only as far as payloadHeadLen says
         this.columns[i].fill(c.name === 'tcpWscale' ? WSCALE_ABSENT : 0, 0, n * c.width);
       }
     }
     this.length = 0;
-    this.hasV6 = this.hasInner = this.hasInner6 = false;
+    this.hasV6 = this.hasInner = this.hasInner6 = this.hasVictim6 = false;
   }
 
   /**
@@ -292,6 +392,7 @@ export class PacketBatch {
     this.hasV6 ||= other.hasV6;
     this.hasInner ||= other.hasInner;
     this.hasInner6 ||= other.hasInner6;
+    this.hasVictim6 ||= other.hasVictim6;
     this.length = at + n;
     return n;
   }

@@ -6,7 +6,7 @@
  * Never throws: whatever cannot be decoded leaves a reason code in the row and
  * the fields decoded so far. Only bytes inside [off, off+cap) are read.
  */
-import { FRAG_MF, type PacketBatch } from './batch.js';
+import { FRAG_MF, PAYLOAD_HEAD, PAYLOAD_TAIL, type PacketBatch } from './batch.js';
 import { LINKTYPE } from '../capture/linktypes.js';
 import { ETH_IPV4, ETH_IPV6, findNetworkLayer, foundL3Type, linkFailure } from './link.js';
 import { DecodeReason } from './reasons.js';
@@ -209,6 +209,7 @@ function decodeTcp(b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: n
   }
   batch.payloadOffset[row] = q + hl - frame;
   batch.payloadLen[row] = ipEnd > q + hl ? ipEnd - q - hl : 0;
+  if (end > q + hl) excerpt(dv, q + hl, end, batch, row);
 }
 
 function decodeUdp(b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: number, frame: number, batch: PacketBatch, row: number): void {
@@ -221,6 +222,7 @@ function decodeUdp(b: Uint8Array, dv: DataView, q: number, end: number, ipEnd: n
   batch.udpLen[row] = dv.getUint16(q + 4);
   batch.payloadOffset[row] = q + 8 - frame;
   batch.payloadLen[row] = ipEnd > q + 8 ? ipEnd - q - 8 : 0;
+  if (end > q + 8) excerpt(dv, q + 8, end, batch, row);
 }
 
 /**
@@ -295,9 +297,30 @@ function decodeTransport(
   }
 }
 
+/** Payload position for protocols whose payload is not kept as an excerpt (ICMP quotes, GRE, …: decoded into inner*). */
 function setPayload(start: number, ipEnd: number, frame: number, batch: PacketBatch, row: number): void {
   batch.payloadOffset[row] = start - frame;
   batch.payloadLen[row] = ipEnd > start ? ipEnd - start : 0;
+}
+
+/**
+ * Keep the first PAYLOAD_HEAD captured bytes of a TCP or UDP payload, and the
+ * last PAYLOAD_TAIL when there are more (payload patterns of the spoofing
+ * filters, evidence for reports).
+ */
+function excerpt(dv: DataView, start: number, end: number, batch: PacketBatch, row: number): void {
+  const n = end - start;
+  const head = n < PAYLOAD_HEAD ? n : PAYLOAD_HEAD;
+  // Word copies (typed-array subarray views cost more than the copy itself here).
+  copyWords(dv, start, batch.payloadHeadView, row * PAYLOAD_HEAD, head);
+  batch.payloadHeadLen[row] = head;
+  if (n > PAYLOAD_HEAD) copyWords(dv, end - PAYLOAD_TAIL, batch.payloadTailView, row * PAYLOAD_TAIL, PAYLOAD_TAIL);
+}
+
+function copyWords(src: DataView, from: number, dst: DataView, to: number, n: number): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) dst.setUint32(to + i, src.getUint32(from + i));
+  for (; i < n; i++) dst.setUint8(to + i, src.getUint8(from + i));
 }
 
 function partialPorts(b: Uint8Array, dv: DataView, q: number, avail: number, batch: PacketBatch, row: number): void {

@@ -1,5 +1,5 @@
 /** Read a whole capture into memory for assertions (test files are small). */
-import { PacketBatch } from '../../src/decode/batch.js';
+import { PacketBatch, PAYLOAD_HEAD, PAYLOAD_TAIL } from '../../src/decode/batch.js';
 import { CaptureReader, type ReadOptions } from '../../src/capture/reader.js';
 
 export interface ReadAll {
@@ -20,4 +20,16 @@ export async function readAll(file: string, opts: ReadOptions = {}): Promise<Rea
 
 export function ipv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** Columns whose bytes are valid only as far as payloadHeadLen says (compare with excerptOf). */
+export const EXCERPT_COLUMNS = new Set(['payloadHead', 'payloadTail']);
+
+/** The valid payload excerpt bytes of a row. */
+export function excerptOf(b: PacketBatch, row: number): { head: number[]; tail: number[] } {
+  const n = b.payloadHeadLen[row];
+  const head = Array.from(b.payloadHead.subarray(row * PAYLOAD_HEAD, row * PAYLOAD_HEAD + n));
+  const captured = Math.min(b.capLen[row] - b.payloadOffset[row], b.payloadLen[row]);
+  const tail = n === PAYLOAD_HEAD && captured > PAYLOAD_HEAD ? Array.from(b.payloadTail.subarray(row * PAYLOAD_TAIL, (row + 1) * PAYLOAD_TAIL)) : [];
+  return { head, tail };
 }
