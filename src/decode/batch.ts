@@ -206,6 +206,7 @@ export class PacketBatch {
   /** TTL / hop limit and IPv4 id of the quoted packet (the spoofer's tool shows in them). */
   readonly innerTtl: Uint8Array;
   readonly innerIpId: Uint32Array;
+  /** First four bytes after the quoted IP header as two ports (the ports for TCP/UDP/SCTP/DCCP). */
   readonly innerSport: Uint16Array;
   readonly innerDport: Uint16Array;
   /** Quoted TCP fields, as far as the quote reaches (RFC 792 guarantees only 8 bytes). */

@@ -387,16 +387,16 @@ function decodeQuoted(b: Uint8Array, dv: DataView, q: number, end: number, batch
   } else {
     return;
   }
-  if (nh === PROTO_TCP || nh === PROTO_UDP || nh === PROTO_SCTP || nh === PROTO_DCCP || nh === PROTO_UDPLITE) {
-    if (l4 + 4 <= end) {
-      batch.innerSport[row] = dv.getUint16(l4);
-      batch.innerDport[row] = dv.getUint16(l4 + 2);
-    }
-    if (nh === PROTO_TCP) {
-      if (l4 + 8 <= end) batch.innerSeq[row] = dv.getUint32(l4 + 4);
-      if (l4 + 14 <= end) batch.innerTcpFlags[row] = ((b[l4 + 12] & 1) << 8) | b[l4 + 13];
-      if (l4 + 16 <= end) batch.innerWindow[row] = dv.getUint16(l4 + 14);
-    }
+  // The first four bytes after the quoted IP header, as ports (what they are for TCP/UDP/SCTP/DCCP;
+  // corsaro3 reads them this way whatever the protocol).
+  if (l4 + 4 <= end) {
+    batch.innerSport[row] = dv.getUint16(l4);
+    batch.innerDport[row] = dv.getUint16(l4 + 2);
+  }
+  if (nh === PROTO_TCP) {
+    if (l4 + 8 <= end) batch.innerSeq[row] = dv.getUint32(l4 + 4);
+    if (l4 + 14 <= end) batch.innerTcpFlags[row] = ((b[l4 + 12] & 1) << 8) | b[l4 + 13];
+    if (l4 + 16 <= end) batch.innerWindow[row] = dv.getUint16(l4 + 14);
   }
 }
 
