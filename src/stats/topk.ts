@@ -1,0 +1,108 @@
+/**
+ * HeavyHitters: the K most frequent keys of a stream in O(K) memory
+ * (Space-Saving, Metwally, Agrawal & El Abbadi, ICDT 2005).
+ *
+ * While there are at most K distinct keys every count is exact. After that a
+ * new key takes the slot of the least counted one and inherits its count as
+ * `error`: a reported count c is the true count within [c − error, c], and
+ * every key with true count > N/K is in the table. Each entry carries a
+ * payload the caller fills in (first port, country, …). A min-heap keeps the
+ * eviction O(log K), so a hostile stream of all-new keys stays fast.
+ */
+
+export interface HeavyEntry<P> {
+  key: number | string;
+  count: number;
+  /** Over-count bound inherited at eviction (0 = exact). */
+  error: number;
+  payload: P;
+}
+
+export class HeavyHitters<P> {
+  private readonly entries: HeavyEntry<P>[] = [];
+  /** heap[i] = index into entries; pos[entry] = heap position. */
+  private readonly heap: number[] = [];
+  private readonly pos: number[] = [];
+  private readonly index = new Map<number | string, number>();
+  total = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly newPayload: () => P,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+  }
+
+  /** Count `by` for key and return its entry (to update the payload). */
+  add(key: number | string, by = 1): HeavyEntry<P> {
+    this.total += by;
+    let e = this.index.get(key);
+    if (e === undefined) {
+      if (this.entries.length < this.capacity) {
+        e = this.entries.length;
+        this.entries.push({ key, count: 0, error: 0, payload: this.newPayload() });
+        this.heap.push(e);
+        this.pos.push(this.heap.length - 1);
+        this.siftUp(this.heap.length - 1);
+      } else {
+        // Evict the least counted key; the newcomer inherits its count as the error bound.
+        e = this.heap[0];
+        const victim = this.entries[e];
+        this.index.delete(victim.key);
+        victim.key = key;
+        victim.error = victim.count;
+        victim.payload = this.newPayload();
+      }
+      this.index.set(key, e);
+    }
+    const entry = this.entries[e];
+    entry.count += by;
+    this.siftDown(this.pos[e]);
+    return entry;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The n largest entries, by count then key (deterministic). */
+  top(n = this.capacity): HeavyEntry<P>[] {
+    return [...this.entries].sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, n);
+  }
+
+  private less(a: number, b: number): boolean {
+    return this.entries[this.heap[a]].count < this.entries[this.heap[b]].count;
+  }
+
+  private swap(a: number, b: number): void {
+    const h = this.heap;
+    const t = h[a];
+    h[a] = h[b];
+    h[b] = t;
+    this.pos[h[a]] = a;
+    this.pos[h[b]] = b;
+  }
+
+  private siftUp(i: number): void {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(i, p)) break;
+      this.swap(i, p);
+      i = p;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.heap.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && this.less(l, m)) m = l;
+      if (r < n && this.less(r, m)) m = r;
+      if (m === i) return;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+}
