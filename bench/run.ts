@@ -171,9 +171,174 @@ async function benchStream(a: Args): Promise<Record<string, unknown>> {
   return res;
 }
 
+/**
+ * geo: GeoDb load time (CSV → tables, then from the binary cache) and lookup
+ * speed, in this process (lookups are in-memory work; no child needed):
+ *   - country + ASN for --geo-lookups (5M) random public IPv4 addresses, against
+ *     a reference in the same run: a plain binary search over the same
+ *     country segments without the /16 index;
+ *   - the Enricher over PacketBatches whose sources are drawn from 10k
+ *     repeated addresses (the darknet case: scanners send many probes).
+ * Deterministic PRNG (xorshift32, --seed); each figure is the median of --runs.
+ */
+async function benchGeo(a: Args): Promise<Record<string, unknown>> {
+  const { GeoDb } = await import('../src/enrich/geo.js');
+  const { Enricher } = await import('../src/enrich/enricher.js');
+  const { PacketBatch } = await import('../src/decode/batch.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const N = 5_000_000;
+  const SOURCES = 10_000;
+  const dir = mkdtempSync(join(tmpdir(), 'darkscope-geo-bench-'));
+  let fromCsv: Awaited<ReturnType<typeof GeoDb.load>>;
+  let fromCache: Awaited<ReturnType<typeof GeoDb.load>>;
+  try {
+    fromCsv = await GeoDb.load({ cacheDir: dir });
+    fromCache = await GeoDb.load({ cacheDir: dir });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (fromCsv.source !== 'csv' || fromCache.source !== 'cache') throw new Error(`geo: expected csv then cache, got ${fromCsv.source}, ${fromCache.source}`);
+  const db = fromCache;
+
+  let x = a.seed >>> 0 || 1;
+  const next = (): number => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>>= 0);
+  };
+  // Public unicast only: skip 0/8, 10/8, 127/8, 100.64/10, 169.254/16, 172.16/12, 192.168/16, 224/3.
+  const isPublic = (ip: number): boolean => {
+    const o = ip >>> 24;
+    const o2 = (ip >>> 16) & 255;
+    return !(o === 0 || o === 10 || o === 127 || o >= 224 || (o === 100 && o2 >= 64 && o2 < 128) || (o === 169 && o2 === 254) || (o === 172 && o2 >= 16 && o2 < 32) || (o === 192 && o2 === 168));
+  };
+  const random = new Uint32Array(N);
+  for (let i = 0; i < N; ) {
+    const ip = next();
+    if (isPublic(ip)) random[i++] = ip;
+  }
+  const sources = new Uint32Array(SOURCES);
+  for (let i = 0; i < SOURCES; ) {
+    const ip = next();
+    if (isPublic(ip)) sources[i++] = ip;
+  }
+  const repeated = new Uint32Array(N);
+  for (let i = 0; i < N; i++) repeated[i] = sources[next() % SOURCES];
+
+  // Reference: the same segments, binary search over all of them (no first-level index).
+  const rs = db.country4.starts;
+  const re = db.country4.ends;
+  const rv = db.country4.values;
+  const plainLookup = (ip: number): number => {
+    let lo = 0;
+    let hi = rs.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (rs[mid] <= ip) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found >= 0 && ip <= re[found] ? rv[found] : 0;
+  };
+  const time = (f: () => number): number => {
+    f(); // warm-up (JIT)
+    const ts: number[] = [];
+    for (let r = 0; r < a.runs; r++) {
+      const t0 = process.hrtime.bigint();
+      const sink = f();
+      ts.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (sink === -1) process.stdout.write(''); // keep the result alive
+    }
+    return median(ts);
+  };
+  const both = (ips: Uint32Array) => () => {
+    let s = 0;
+    for (let i = 0; i < ips.length; i++) s += db.countryV4(ips[i]) + db.asnV4(ips[i]);
+    return s;
+  };
+  const countryOnly = () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += db.countryV4(random[i]);
+    return s;
+  };
+  const countryPlain = () => {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += plainLookup(random[i]);
+    return s;
+  };
+  let check = 0;
+  for (let i = 0; i < 100_000; i++) if (db.countryV4(random[i]) !== plainLookup(random[i])) check++;
+  if (check) throw new Error(`geo: indexed and plain lookups disagree on ${check} addresses`);
+
+  const tRandom = time(both(random));
+  const tCountry = time(countryOnly);
+  const tPlain = time(countryPlain);
+  const tRepeatedDirect = time(both(repeated));
+
+  // Enricher over batches: ipVersion 4, sources from the repeated stream; only enrich() is timed.
+  const en = new Enricher(db, 'JP');
+  const batch = new PacketBatch();
+  batch.ipVersion.fill(4);
+  const enrichAll = () => {
+    let t = 0n;
+    for (let at = 0; at < N; at += batch.capacity) {
+      const n = Math.min(batch.capacity, N - at);
+      batch.src.set(repeated.subarray(at, at + n));
+      batch.length = n;
+      const t0 = process.hrtime.bigint();
+      en.enrich(batch);
+      t += process.hrtime.bigint() - t0;
+    }
+    return Number(t);
+  };
+  enrichAll();
+  en.hits = en.misses = 0;
+  const enrichTimes: number[] = [];
+  for (let r = 0; r < a.runs; r++) enrichTimes.push(enrichAll() / 1e9);
+  const tEnrich = median(enrichTimes);
+  const hitRate = en.hits / (en.hits + en.misses);
+
+  const res = {
+    suite: 'geo',
+    versions: db.versions,
+    segments: { country4: db.country4.length, asn4: db.asn4.length, country6: db.country6.length, asn6: db.asn6.length },
+    loadCsvMs: fromCsv.loadMillis,
+    loadCacheMs: fromCache.loadMillis,
+    addresses: N,
+    randomAddrPerSec: N / tRandom,
+    randomCountryLookupsPerSec: N / tCountry,
+    plainBinarySearchPerSec: N / tPlain,
+    ratioToPlain: tPlain / tCountry,
+    repeatedDirectAddrPerSec: N / tRepeatedDirect,
+    enricherRowsPerSec: N / tEnrich,
+    enricherCacheHitRate: hitRate,
+  };
+  if (!a.json) {
+    const m = (v: number) => `${(v / 1e6).toFixed(1)} M/s`;
+    process.stdout.write(
+      [
+        `geo: ${db.versions.country.package} ${db.versions.country.version}, ${db.versions.asn.package} ${db.versions.asn.version}; median of ${a.runs} runs, ${N.toLocaleString('en')} addresses`,
+        `  load from CSV            ${fromCsv.loadMillis.toFixed(0)} ms (${res.segments.country4.toLocaleString('en')} + ${res.segments.asn4.toLocaleString('en')} IPv4, ${res.segments.country6.toLocaleString('en')} + ${res.segments.asn6.toLocaleString('en')} IPv6 segments)`,
+        `  load from cache          ${fromCache.loadMillis.toFixed(0)} ms`,
+        `  random public IPv4       ${m(res.randomAddrPerSec)} addresses (country + ASN)   target ≥ 5 M/s`,
+        `  country, /16 index       ${m(res.randomCountryLookupsPerSec)} lookups`,
+        `  country, plain bsearch   ${m(res.plainBinarySearchPerSec)} lookups (reference)   ratio ${res.ratioToPlain.toFixed(2)}×`,
+        `  10k repeated, GeoDb      ${m(res.repeatedDirectAddrPerSec)} addresses (country + ASN, no cache)`,
+        `  10k repeated, Enricher   ${m(res.enricherRowsPerSec)} rows (cache hit rate ${(hitRate * 100).toFixed(1)} %)   target ≥ 20 M/s`,
+      ].join('\n') + '\n',
+    );
+  }
+  return res;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, stream: benchStream };
+  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, stream: benchStream, geo: benchGeo };
   const results: Record<string, unknown>[] = [];
   for (const name of a.suite === 'all' ? Object.keys(suites) : a.suite.split(',')) {
     const s = suites[name];
