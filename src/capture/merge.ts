@@ -9,6 +9,7 @@
  * number of files that overlap in time, not with the number of files.
  * Ties between files go to the file listed first.
  */
+import { stat } from 'node:fs/promises';
 import { BatchPool, type PacketBatch } from '../decode/batch.js';
 import { expandInputs } from './files.js';
 import { InterfaceRegistry } from './interfaces.js';
@@ -49,8 +50,33 @@ export class CaptureSet {
     this.readers = files.map(() => null);
   }
 
+  /** Size of each file (0 for pipes): the denominator of progress(). */
+  private sizes: number[] = [];
+
   static async open(inputs: readonly string[], opts: ReadOptions = {}): Promise<CaptureSet> {
-    return new CaptureSet(await expandInputs(inputs), opts);
+    const set = new CaptureSet(await expandInputs(inputs), opts);
+    set.sizes = await Promise.all(
+      set.files.map(async (f) => {
+        try {
+          const st = await stat(f);
+          return st.isFile() ? st.size : 0;
+        } catch {
+          return 0;
+        }
+      }),
+    );
+    return set;
+  }
+
+  /** How far the reading is: file bytes consumed (compressed bytes for gzip) against the total. */
+  progress(): { bytesRead: number; bytesTotal: number } {
+    let bytesRead = 0;
+    for (let i = 0; i < this.files.length; i++) {
+      const r = this.readers[i];
+      if (this.infos[i] !== null) bytesRead += this.sizes[i] ?? 0;
+      else if (r) bytesRead += r.fileBytesRead;
+    }
+    return { bytesRead, bytesTotal: this.sizes.reduce((a, b) => a + b, 0) };
   }
 
   /** What each file held, in input order (complete once batches() has finished). */

@@ -208,10 +208,17 @@ export class CaptureReader {
     this.log.fatal(message, offset);
   }
 
+  /** Bytes of the file itself (compressed, for gzip) consumed so far: progress against its size. */
+  get fileBytesRead(): number {
+    return this.source ? this.source.fileBytesRead : this.closedBytesRead;
+  }
+  private closedBytesRead = 0;
+
   async close(): Promise<void> {
     const s = this.source;
     this.source = null;
     if (s) {
+      this.closedBytesRead = s.fileBytesRead;
       await this.window?.settle();
       await s.close();
     }

@@ -1,0 +1,325 @@
+/**
+ * AnalysisSummary: the streaming summary behind `darkscope analyze`, fed with
+ * classified and enriched PacketBatches. Memory is bounded whatever the
+ * input: counters are typed arrays indexed by small integers (ports, kinds,
+ * bits), distinct sources use DistinctCounter (exact while small, then
+ * HyperLogLog: all sources exact up to 65,536 then ±0.81 %, per country exact
+ * up to 16,384 then ±0.81 %, per port see newPortCounter), victims
+ * use HeavyHitters (Space-Saving, exact for up to VICTIM_SLOTS victims), and
+ * the day × sensor table is capped.
+ */
+import { formatIPv4, formatIPv6 } from '../config/cidr.js';
+import { type PacketBatch } from '../decode/batch.js';
+import { PROTO_TCP, PROTO_UDP } from '../decode/frame.js';
+import { unpackCountry } from '../enrich/country.js';
+import { serviceLabel, serviceName } from '../enrich/services.js';
+import { ClassFlag, FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES, TrafficKind } from '../classify/rules.js';
+import { DistinctCounter, hash128 } from '../stats/distinct.js';
+import { HeavyHitters } from '../stats/topk.js';
+
+/** Backscatter victims tracked exactly up to this many (then Space-Saving with an error bound). */
+export const VICTIM_SLOTS = 10_000;
+/** Day × sensor cells kept (a capture spanning absurd timestamps cannot grow the table further). */
+const MAX_SENSOR_DAYS = 100_000;
+const DOMESTIC = 1;
+const PRECISE_PORTS = 8192;
+
+interface VictimPayload {
+  /** Majority-vote candidate for the victim's port (Misra–Gries with one counter). */
+  port: number;
+  portVotes: number;
+  ports: DistinctCounter;
+  country: number;
+  asn: number;
+  responses: number;
+  first: number;
+  last: number;
+  v6: string | null;
+}
+
+export interface SummaryContext {
+  /** Sensors (1-based ids) with their IPv4 sizes; homeCountry for the domestic figures. */
+  sensors: { id: number; name: string; sizeV4: number }[];
+  sizeV4: number;
+  homeCountry: string;
+  asName?: (asn: number) => string | undefined;
+}
+
+function bitIndex(bit: number): number {
+  return 31 - Math.clz32(bit);
+}
+
+export class AnalysisSummary {
+  packets = 0;
+  decoded = 0;
+  notMonitored = 0;
+  icmpMismatches = 0;
+  firstSec = Infinity;
+  lastSec = -Infinity;
+  readonly byKind = new Float64Array(8);
+  readonly byTool = new Float64Array(16);
+  readonly bySpoofTag = new Float64Array(8);
+  readonly byFilter = new Float64Array(32);
+  readonly byResponse = new Float64Array(16);
+  /** Packets and distinct sources per destination port, TCP at [port], UDP at [65536 + port]. */
+  readonly portPackets = new Float64Array(131072);
+  private readonly portSources: (DistinctCounter | undefined)[] = new Array(131072);
+  /** Packets and distinct sources per packed country code (0 = unknown). */
+  private readonly countryPackets = new Float64Array(65536);
+  private readonly countrySources: (DistinctCounter | undefined)[] = new Array(65536);
+  /** Exact up to 65,536 distinct sources (512 KiB), then HyperLogLog ±0.81 %. */
+  readonly sources = new DistinctCounter(14, 65536);
+  readonly domesticSources = new DistinctCounter(14, 65536);
+  readonly victims = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, () => ({ port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null }));
+  /** (sensor << 20 | day since epoch) → packets. */
+  private readonly sensorDays = new Map<number, number>();
+  private sensorDaysDropped = 0;
+
+  add(b: PacketBatch): void {
+    const n = b.length;
+    this.packets += n;
+    const ipv = b.ipVersion;
+    const kindCol = b.kind;
+    const tools = b.tools;
+    const tags = b.tags;
+    const filters = b.filters;
+    const sensor = b.sensor;
+    const proto = b.proto;
+    const dport = b.dport;
+    const src = b.src;
+    const country = b.srcCountry;
+    const flags = b.enrichFlags;
+    const tsSec = b.tsSec;
+    let lastDay = -1;
+    let lastSensor = -1;
+    let runCount = 0;
+    for (let i = 0; i < n; i++) {
+      const kind = kindCol[i];
+      this.byKind[kind]++;
+      const f = filters[i];
+      for (let m = f; m !== 0; m &= m - 1) this.byFilter[31 - Math.clz32(m & -m)]++;
+      if (ipv[i] === 0) continue;
+      this.decoded++;
+      for (let m = tools[i]; m !== 0; m &= m - 1) this.byTool[31 - Math.clz32(m & -m)]++;
+      for (let m = tags[i]; m !== 0; m &= m - 1) this.bySpoofTag[31 - Math.clz32(m & -m)]++;
+      const s = sensor[i];
+      if (s === 0) this.notMonitored++;
+      const sec = tsSec[i];
+      if (sec < this.firstSec) this.firstSec = sec;
+      if (sec > this.lastSec) this.lastSec = sec;
+      // Packets per sensor and day, counted in runs (consecutive rows mostly share both).
+      const day = Math.floor(sec / 86400);
+      if (day !== lastDay || s !== lastSensor) {
+        if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
+        lastDay = day;
+        lastSensor = s;
+        runCount = 0;
+      }
+      runCount++;
+      const key = ipv[i] === 4 ? src[i] : hash128(b.src6[i << 2], b.src6[(i << 2) + 1], b.src6[(i << 2) + 2], b.src6[(i << 2) + 3]);
+      this.sources.add(key);
+      if ((flags[i] & DOMESTIC) !== 0) this.domesticSources.add(key);
+      const c = country[i];
+      this.countryPackets[c]++;
+      let cs = this.countrySources[c];
+      if (cs === undefined) this.countrySources[c] = cs = new DistinctCounter(14, 16384);
+      cs.add(key);
+      if (kind === TrafficKind.BACKSCATTER) {
+        this.addVictim(b, i);
+        continue;
+      }
+      const p = proto[i];
+      if ((p === PROTO_TCP || p === PROTO_UDP) && kind !== TrafficKind.OTHER) {
+        const slot = (p === PROTO_UDP ? 65536 : 0) + dport[i];
+        this.portPackets[slot]++;
+        let ps = this.portSources[slot];
+        if (ps === undefined) this.portSources[slot] = ps = this.newPortCounter();
+        ps.add(key);
+      }
+    }
+    if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
+  }
+
+  /**
+   * Per-port distinct sources: the first PRECISE_PORTS ports seen get exact counting up to
+   * 1,024 then ±1.6 % (p = 12); later ones ±6.5 % (p = 8). Traffic spread over every port
+   * (spoofed floods) thus costs at most ~130 MB, whatever its volume.
+   */
+  private newPortCounter(): DistinctCounter {
+    return this.portCounters++ < PRECISE_PORTS ? new DistinctCounter(12, 1024) : new DistinctCounter(8, 64);
+  }
+  private portCounters = 0;
+
+  private countSensorDay(sensor: number, day: number, count: number): void {
+    const k = sensor * 2 ** 20 + day;
+    const have = this.sensorDays.get(k);
+    if (have !== undefined) this.sensorDays.set(k, have + count);
+    else if (this.sensorDays.size < MAX_SENSOR_DAYS) this.sensorDays.set(k, count);
+    else this.sensorDaysDropped += count;
+  }
+
+  private addVictim(b: PacketBatch, i: number): void {
+    this.byResponse[b.response[i]]++;
+    if ((b.classFlags[i] & ClassFlag.ICMP_MISMATCH) !== 0) this.icmpMismatches++;
+    const proto = b.victimProto[i];
+    let key: number | string;
+    let v6: string | null = null;
+    if (b.ipVersion[i] === 4) key = b.victim[i] * 256 + proto;
+    else {
+      const w = i << 2;
+      v6 = formatIPv6([b.victim6[w], b.victim6[w + 1], b.victim6[w + 2], b.victim6[w + 3]]);
+      key = `${v6}/${proto}`;
+    }
+    const e = this.victims.add(key);
+    const v = e.payload;
+    const port = b.victimPort[i];
+    if (v.portVotes === 0) {
+      v.port = port;
+      v.portVotes = 1;
+      v.country = b.victimCountry[i];
+      v.asn = b.victimAsn[i];
+      v.v6 = v6;
+    } else if (v.port === port) v.portVotes++;
+    else v.portVotes--;
+    v.ports.add(port);
+    v.responses |= 1 << b.response[i];
+    const t = b.tsSec[i] + b.tsNsec[i] / 1e9;
+    if (t < v.first) v.first = t;
+    if (t > v.last) v.last = t;
+  }
+
+  /** The summary as plain data (what `analyze --json` prints). */
+  toJSON(ctx: SummaryContext, top = 20): AnalysisReport {
+    const named = (arr: Float64Array, rules: readonly { label: string; bit: number }[], byIndex: (bit: number) => number) =>
+      Object.fromEntries(rules.filter((r) => arr[byIndex(r.bit)] > 0).map((r) => [r.label, arr[byIndex(r.bit)]]));
+    const ports: PortRow[] = [];
+    for (let slot = 0; slot < 131072; slot++) {
+      const packets = this.portPackets[slot];
+      if (packets === 0) continue;
+      const proto = slot >= 65536 ? 'udp' : 'tcp';
+      const port = slot & 0xffff;
+      const svc = serviceName(port, proto);
+      ports.push({ port, proto, service: svc?.name ?? null, label: serviceLabel(port, proto), packets, sources: this.portSources[slot]?.count() ?? 0 });
+    }
+    const countries: CountryRow[] = [];
+    for (let c = 0; c < 65536; c++) {
+      const packets = this.countryPackets[c];
+      if (packets > 0) countries.push({ country: unpackCountry(c) || null, packets, sources: this.countrySources[c]?.count() ?? 0, domestic: unpackCountry(c) === ctx.homeCountry });
+    }
+    const byPackets = <T extends { packets: number }>(a: T[], key: (x: T) => string) => [...a].sort((x, y) => y.packets - x.packets || (key(x) < key(y) ? -1 : 1)).slice(0, top);
+    const bySources = <T extends { sources: number }>(a: T[], key: (x: T) => string) => [...a].sort((x, y) => y.sources - x.sources || (key(x) < key(y) ? -1 : 1)).slice(0, top);
+    const portKey = (p: PortRow) => `${p.proto}/${String(p.port).padStart(5, '0')}`;
+    const countryKey = (c: CountryRow) => c.country ?? '~';
+    const sizes = new Map(ctx.sensors.map((s) => [s.id, s]));
+    const perSensorDay = [...this.sensorDays]
+      .map(([k, packets]) => {
+        const sensor = Math.floor(k / 2 ** 20);
+        const day = k % 2 ** 20;
+        const s = sizes.get(sensor);
+        return {
+          sensor: s?.name ?? null,
+          day: new Date(day * 86400_000).toISOString().slice(0, 10),
+          packets,
+          packetsPerIp: s && s.sizeV4 > 0 ? packets / s.sizeV4 : null,
+        };
+      })
+      .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : (a.sensor ?? '') < (b.sensor ?? '') ? -1 : 1));
+    const victims = this.victims.top(top).map((e) => {
+      const v = e.payload;
+      const proto = typeof e.key === 'number' ? e.key % 256 : Number(String(e.key).split('/').pop());
+      const addr = v.v6 ?? formatIPv4(Math.floor((e.key as number) / 256));
+      return {
+        addr,
+        port: v.port,
+        proto,
+        packets: e.count,
+        countError: e.error,
+        ports: v.ports.count(),
+        country: unpackCountry(v.country) || null,
+        asn: v.asn || null,
+        asName: v.asn ? (ctx.asName?.(v.asn) ?? null) : null,
+        responses: Object.entries(RESPONSE_NAMES).filter(([bit]) => (v.responses & (1 << Number(bit))) !== 0 && bit !== '0').map(([, name]) => name),
+        first: new Date(v.first * 1000).toISOString(),
+        last: new Date(v.last * 1000).toISOString(),
+      };
+    });
+    return {
+      packets: this.packets,
+      decoded: this.decoded,
+      monitored: this.decoded - this.notMonitored,
+      notMonitored: this.notMonitored,
+      firstTimestamp: Number.isFinite(this.firstSec) ? new Date(this.firstSec * 1000).toISOString() : null,
+      lastTimestamp: Number.isFinite(this.lastSec) ? new Date(this.lastSec * 1000).toISOString() : null,
+      byKind: Object.fromEntries(KIND_RULES.filter((r) => this.byKind[r.bit] > 0).map((r) => [r.label, this.byKind[r.bit]])),
+      byTool: named(this.byTool, TOOL_RULES, bitIndex),
+      bySpoofTag: named(this.bySpoofTag, TAG_RULES, bitIndex),
+      byFilter: named(this.byFilter, FILTER_RULES, bitIndex),
+      byResponse: Object.fromEntries([...this.byResponse].map((c, r) => [RESPONSE_NAMES[r], c]).filter(([name, c]) => name !== '' && (c as number) > 0)),
+      icmpMismatches: this.icmpMismatches,
+      topPorts: byPackets(ports, portKey),
+      topPortsBySources: bySources(ports, portKey),
+      topCountries: byPackets(countries, countryKey),
+      topCountriesBySources: bySources(countries, countryKey),
+      victims,
+      victimCount: this.victims.size,
+      victimsExact: this.victims.size < VICTIM_SLOTS,
+      sources: { total: this.sources.count(), domestic: this.domesticSources.count(), approximate: this.sources.approximate },
+      perSensorDay,
+      perSensorDayDropped: this.sensorDaysDropped,
+    };
+  }
+}
+
+export interface PortRow {
+  port: number;
+  proto: 'tcp' | 'udp';
+  service: string | null;
+  label: string;
+  packets: number;
+  sources: number;
+}
+
+export interface CountryRow {
+  country: string | null;
+  packets: number;
+  sources: number;
+  domestic: boolean;
+}
+
+export interface AnalysisReport {
+  packets: number;
+  decoded: number;
+  monitored: number;
+  notMonitored: number;
+  firstTimestamp: string | null;
+  lastTimestamp: string | null;
+  byKind: Record<string, number>;
+  byTool: Record<string, number>;
+  bySpoofTag: Record<string, number>;
+  byFilter: Record<string, number>;
+  byResponse: Record<string, number>;
+  icmpMismatches: number;
+  topPorts: PortRow[];
+  topPortsBySources: PortRow[];
+  topCountries: CountryRow[];
+  topCountriesBySources: CountryRow[];
+  victims: {
+    addr: string;
+    port: number;
+    proto: number;
+    packets: number;
+    countError: number;
+    ports: number;
+    country: string | null;
+    asn: number | null;
+    asName: string | null;
+    responses: string[];
+    first: string;
+    last: string;
+  }[];
+  victimCount: number;
+  victimsExact: boolean;
+  sources: { total: number; domestic: number; approximate: boolean };
+  perSensorDay: { sensor: string | null; day: string; packets: number; packetsPerIp: number | null }[];
+  perSensorDayDropped: number;
+}
