@@ -15,7 +15,7 @@ import { unpackCountry } from '../enrich/country.js';
 import { serviceLabel, serviceName } from '../enrich/services.js';
 import { ClassFlag, FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES, TrafficKind } from '../classify/rules.js';
 import { DistinctCounter, hash128 } from '../stats/distinct.js';
-import { HeavyHitters } from '../stats/topk.js';
+import { type HeavyEntry, HeavyHitters } from '../stats/topk.js';
 
 /** Backscatter victims tracked exactly up to this many (then Space-Saving with an error bound). */
 export const VICTIM_SLOTS = 10_000;
@@ -25,6 +25,7 @@ const DOMESTIC = 1;
 const PRECISE_PORTS = 8192;
 
 interface VictimPayload {
+  proto: number;
   /** Majority-vote candidate for the victim's port (Misra–Gries with one counter). */
   port: number;
   portVotes: number;
@@ -45,8 +46,8 @@ export interface SummaryContext {
   asName?: (asn: number) => string | undefined;
 }
 
-function bitIndex(bit: number): number {
-  return 31 - Math.clz32(bit);
+function newVictim(): VictimPayload {
+  return { proto: -1, port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null };
 }
 
 export class AnalysisSummary {
@@ -57,9 +58,11 @@ export class AnalysisSummary {
   firstSec = Infinity;
   lastSec = -Infinity;
   readonly byKind = new Float64Array(8);
-  readonly byTool = new Float64Array(16);
-  readonly bySpoofTag = new Float64Array(8);
-  readonly byFilter = new Float64Array(32);
+  /** Histograms of whole bit sets (a batch has few distinct ones); per-bit totals are derived at the end. */
+  private readonly toolSets = new Float64Array(65536);
+  private readonly tagSets = new Float64Array(256);
+  private readonly filterLow = new Float64Array(65536);
+  private readonly filterHigh = new Float64Array(65536);
   readonly byResponse = new Float64Array(16);
   /** Packets and distinct sources per destination port, TCP at [port], UDP at [65536 + port]. */
   readonly portPackets = new Float64Array(131072);
@@ -70,7 +73,9 @@ export class AnalysisSummary {
   /** Exact up to 65,536 distinct sources (512 KiB), then HyperLogLog ±0.81 %. */
   readonly sources = new DistinctCounter(14, 65536);
   readonly domesticSources = new DistinctCounter(14, 65536);
-  readonly victims = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, () => ({ port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null }));
+  /** IPv4 victims per protocol (keys: addresses), IPv6 victims keyed by text. */
+  private readonly victims4 = new Map<number, HeavyHitters<VictimPayload>>();
+  private readonly victims6 = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, newVictim);
   /** (sensor << 20 | day since epoch) → packets. */
   private readonly sensorDays = new Map<number, number>();
   private sensorDaysDropped = 0;
@@ -90,23 +95,34 @@ export class AnalysisSummary {
     const country = b.srcCountry;
     const flags = b.enrichFlags;
     const tsSec = b.tsSec;
+    const byKind = this.byKind;
+    const toolSets = this.toolSets;
+    const tagSets = this.tagSets;
+    const filterLow = this.filterLow;
+    const filterHigh = this.filterHigh;
+    const sources = this.sources;
     let lastDay = -1;
     let lastSensor = -1;
     let runCount = 0;
+    let decoded = 0;
+    let notMonitored = 0;
+    let minSec = this.firstSec;
+    let maxSec = this.lastSec;
     for (let i = 0; i < n; i++) {
       const kind = kindCol[i];
-      this.byKind[kind]++;
+      byKind[kind]++;
       const f = filters[i];
-      for (let m = f; m !== 0; m &= m - 1) this.byFilter[31 - Math.clz32(m & -m)]++;
+      filterLow[f & 0xffff]++;
+      filterHigh[f >>> 16]++;
       if (ipv[i] === 0) continue;
-      this.decoded++;
-      for (let m = tools[i]; m !== 0; m &= m - 1) this.byTool[31 - Math.clz32(m & -m)]++;
-      for (let m = tags[i]; m !== 0; m &= m - 1) this.bySpoofTag[31 - Math.clz32(m & -m)]++;
+      decoded++;
+      toolSets[tools[i]]++;
+      tagSets[tags[i]]++;
       const s = sensor[i];
-      if (s === 0) this.notMonitored++;
+      if (s === 0) notMonitored++;
       const sec = tsSec[i];
-      if (sec < this.firstSec) this.firstSec = sec;
-      if (sec > this.lastSec) this.lastSec = sec;
+      if (sec < minSec) minSec = sec;
+      if (sec > maxSec) maxSec = sec;
       // Packets per sensor and day, counted in runs (consecutive rows mostly share both).
       const day = Math.floor(sec / 86400);
       if (day !== lastDay || s !== lastSensor) {
@@ -116,14 +132,17 @@ export class AnalysisSummary {
         runCount = 0;
       }
       runCount++;
-      const key = ipv[i] === 4 ? src[i] : hash128(b.src6[i << 2], b.src6[(i << 2) + 1], b.src6[(i << 2) + 2], b.src6[(i << 2) + 3]);
-      this.sources.add(key);
-      if ((flags[i] & DOMESTIC) !== 0) this.domesticSources.add(key);
+      // int32 keys: V8 passes them without boxing (a uint32 above 2^31 would be a heap number).
+      const key = ipv[i] === 4 ? src[i] | 0 : hash128(b.src6[i << 2], b.src6[(i << 2) + 1], b.src6[(i << 2) + 2], b.src6[(i << 2) + 3]) | 0;
       const c = country[i];
       this.countryPackets[c]++;
-      let cs = this.countrySources[c];
-      if (cs === undefined) this.countrySources[c] = cs = new DistinctCounter(14, 16384);
-      cs.add(key);
+      // A source's country and domesticity never change: count them when the source is new.
+      if (sources.add(key)) {
+        let cs = this.countrySources[c];
+        if (cs === undefined) this.countrySources[c] = cs = new DistinctCounter(14, 16384);
+        cs.add(key);
+        if ((flags[i] & DOMESTIC) !== 0) this.domesticSources.add(key);
+      }
       if (kind === TrafficKind.BACKSCATTER) {
         this.addVictim(b, i);
         continue;
@@ -138,6 +157,10 @@ export class AnalysisSummary {
       }
     }
     if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
+    this.decoded += decoded;
+    this.notMonitored += notMonitored;
+    this.firstSec = minSec;
+    this.lastSec = maxSec;
   }
 
   /**
@@ -162,25 +185,29 @@ export class AnalysisSummary {
     this.byResponse[b.response[i]]++;
     if ((b.classFlags[i] & ClassFlag.ICMP_MISMATCH) !== 0) this.icmpMismatches++;
     const proto = b.victimProto[i];
-    let key: number | string;
-    let v6: string | null = null;
-    if (b.ipVersion[i] === 4) key = b.victim[i] * 256 + proto;
-    else {
+    let e: HeavyEntry<VictimPayload>;
+    if (b.ipVersion[i] === 4) {
+      let hh = this.victims4.get(proto);
+      if (hh === undefined) this.victims4.set(proto, (hh = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, newVictim, true)));
+      e = hh.add(b.victim[i] | 0);
+    } else {
       const w = i << 2;
-      v6 = formatIPv6([b.victim6[w], b.victim6[w + 1], b.victim6[w + 2], b.victim6[w + 3]]);
-      key = `${v6}/${proto}`;
+      const v6 = formatIPv6([b.victim6[w], b.victim6[w + 1], b.victim6[w + 2], b.victim6[w + 3]]);
+      e = this.victims6.add(`${v6}/${proto}`);
+      e.payload.v6 = v6;
     }
-    const e = this.victims.add(key);
     const v = e.payload;
     const port = b.victimPort[i];
     if (v.portVotes === 0) {
       v.port = port;
       v.portVotes = 1;
-      v.country = b.victimCountry[i];
-      v.asn = b.victimAsn[i];
-      v.v6 = v6;
     } else if (v.port === port) v.portVotes++;
     else v.portVotes--;
+    if (v.proto < 0) {
+      v.proto = proto;
+      v.country = b.victimCountry[i];
+      v.asn = b.victimAsn[i];
+    }
     v.ports.add(port);
     v.responses |= 1 << b.response[i];
     const t = b.tsSec[i] + b.tsNsec[i] / 1e9;
@@ -188,10 +215,30 @@ export class AnalysisSummary {
     if (t > v.last) v.last = t;
   }
 
+  /** Packets per label of a bit set, from the histogram of whole sets. */
+  private perBit(hist: Float64Array, shift: number, rules: readonly { label: string; bit: number }[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of rules) {
+      if (r.bit === 0) continue;
+      const local = r.bit >>> shift;
+      if (local === 0 || local > 0xffff) continue;
+      let c = 0;
+      for (let v = 0; v < hist.length; v++) if (hist[v] !== 0 && (v & local) !== 0) c += hist[v];
+      if (c > 0) out[r.label] = c;
+    }
+    return out;
+  }
+
+  /** All victims, IPv4 ones first by protocol, as (entry, address text) pairs. */
+  private victimEntries(): { e: HeavyEntry<VictimPayload>; addr: string }[] {
+    const all: { e: HeavyEntry<VictimPayload>; addr: string }[] = [];
+    for (const hh of this.victims4.values()) for (const e of hh.top()) all.push({ e, addr: formatIPv4((e.key as number) >>> 0) });
+    for (const e of this.victims6.top()) all.push({ e, addr: e.payload.v6! });
+    return all;
+  }
+
   /** The summary as plain data (what `analyze --json` prints). */
   toJSON(ctx: SummaryContext, top = 20): AnalysisReport {
-    const named = (arr: Float64Array, rules: readonly { label: string; bit: number }[], byIndex: (bit: number) => number) =>
-      Object.fromEntries(rules.filter((r) => arr[byIndex(r.bit)] > 0).map((r) => [r.label, arr[byIndex(r.bit)]]));
     const ports: PortRow[] = [];
     for (let slot = 0; slot < 131072; slot++) {
       const packets = this.portPackets[slot];
@@ -224,25 +271,28 @@ export class AnalysisSummary {
         };
       })
       .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : (a.sensor ?? '') < (b.sensor ?? '') ? -1 : 1));
-    const victims = this.victims.top(top).map((e) => {
-      const v = e.payload;
-      const proto = typeof e.key === 'number' ? e.key % 256 : Number(String(e.key).split('/').pop());
-      const addr = v.v6 ?? formatIPv4(Math.floor((e.key as number) / 256));
-      return {
-        addr,
-        port: v.port,
-        proto,
-        packets: e.count,
-        countError: e.error,
-        ports: v.ports.count(),
-        country: unpackCountry(v.country) || null,
-        asn: v.asn || null,
-        asName: v.asn ? (ctx.asName?.(v.asn) ?? null) : null,
-        responses: Object.entries(RESPONSE_NAMES).filter(([bit]) => (v.responses & (1 << Number(bit))) !== 0 && bit !== '0').map(([, name]) => name),
-        first: new Date(v.first * 1000).toISOString(),
-        last: new Date(v.last * 1000).toISOString(),
-      };
-    });
+    const allVictims = this.victimEntries();
+    const victims = allVictims
+      .sort((x, y) => y.e.count - x.e.count || (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : x.e.payload.proto - y.e.payload.proto))
+      .slice(0, top)
+      .map(({ e, addr }) => {
+        const v = e.payload;
+        return {
+          addr,
+          port: v.port,
+          proto: v.proto,
+          packets: e.count,
+          countError: e.error,
+          ports: v.ports.count(),
+          country: unpackCountry(v.country) || null,
+          asn: v.asn || null,
+          asName: v.asn ? (ctx.asName?.(v.asn) ?? null) : null,
+          responses: Object.entries(RESPONSE_NAMES).filter(([bit]) => (v.responses & (1 << Number(bit))) !== 0 && bit !== '0').map(([, name]) => name),
+          first: new Date(v.first * 1000).toISOString(),
+          last: new Date(v.last * 1000).toISOString(),
+        };
+      });
+    const victimSlotsFull = [...this.victims4.values(), this.victims6].some((h) => h.size >= VICTIM_SLOTS);
     return {
       packets: this.packets,
       decoded: this.decoded,
@@ -251,9 +301,9 @@ export class AnalysisSummary {
       firstTimestamp: Number.isFinite(this.firstSec) ? new Date(this.firstSec * 1000).toISOString() : null,
       lastTimestamp: Number.isFinite(this.lastSec) ? new Date(this.lastSec * 1000).toISOString() : null,
       byKind: Object.fromEntries(KIND_RULES.filter((r) => this.byKind[r.bit] > 0).map((r) => [r.label, this.byKind[r.bit]])),
-      byTool: named(this.byTool, TOOL_RULES, bitIndex),
-      bySpoofTag: named(this.bySpoofTag, TAG_RULES, bitIndex),
-      byFilter: named(this.byFilter, FILTER_RULES, bitIndex),
+      byTool: this.perBit(this.toolSets, 0, TOOL_RULES),
+      bySpoofTag: this.perBit(this.tagSets, 0, TAG_RULES),
+      byFilter: { ...this.perBit(this.filterLow, 0, FILTER_RULES), ...this.perBit(this.filterHigh, 16, FILTER_RULES) },
       byResponse: Object.fromEntries([...this.byResponse].map((c, r) => [RESPONSE_NAMES[r], c]).filter(([name, c]) => name !== '' && (c as number) > 0)),
       icmpMismatches: this.icmpMismatches,
       topPorts: byPackets(ports, portKey),
@@ -261,8 +311,8 @@ export class AnalysisSummary {
       topCountries: byPackets(countries, countryKey),
       topCountriesBySources: bySources(countries, countryKey),
       victims,
-      victimCount: this.victims.size,
-      victimsExact: this.victims.size < VICTIM_SLOTS,
+      victimCount: allVictims.length,
+      victimsExact: !victimSlotsFull,
       sources: { total: this.sources.count(), domestic: this.domesticSources.count(), approximate: this.sources.approximate },
       perSensorDay,
       perSensorDayDropped: this.sensorDaysDropped,

@@ -49,25 +49,29 @@ export class DistinctCounter {
     return this.registers !== null;
   }
 
-  add(key: number): void {
+  /**
+   * Count key. Returns true when the key is certainly new (exact phase), so a
+   * caller can do per-source work once per source instead of once per packet;
+   * in the HyperLogLog phase novelty is unknown and it returns true always.
+   */
+  add(key: number): boolean {
     key >>>= 0;
     if (this.registers !== null) {
       this.addHll(key);
-      return;
+      return true;
     }
     if (key === EMPTY) {
-      if (!this.hasZero) {
-        this.hasZero = true;
-        this.size++;
-      }
-      return;
+      if (this.hasZero) return false;
+      this.hasZero = true;
+      this.size++;
+      return true;
     }
     const t = this.table!;
     const mask = t.length - 1;
     let i = mix32(key) & mask;
     for (;;) {
       const k = t[i];
-      if (k === key) return;
+      if (k === key) return false;
       if (k === EMPTY) break;
       i = (i + 1) & mask;
     }
@@ -75,6 +79,7 @@ export class DistinctCounter {
     this.size++;
     if (this.size > this.exactLimit) this.toHll();
     else if (this.size * 2 > t.length) this.grow();
+    return true;
   }
 
   private grow(): void {

@@ -10,6 +10,8 @@
  * eviction O(log K), so a hostile stream of all-new keys stays fast.
  */
 
+import { U32Map } from './u32map.js';
+
 export interface HeavyEntry<P> {
   key: number | string;
   count: number;
@@ -23,14 +25,30 @@ export class HeavyHitters<P> {
   /** heap[i] = index into entries; pos[entry] = heap position. */
   private readonly heap: number[] = [];
   private readonly pos: number[] = [];
-  private readonly index = new Map<number | string, number>();
+  private readonly index: { get(k: number | string): number | undefined; set(k: number | string, v: number): void; delete(k: number | string): boolean };
   total = 0;
 
+  /**
+   * @param u32Keys keys are uint32 numbers (IPv4 addresses): index them in a
+   *   typed-array hash that allocates nothing, instead of a Map.
+   */
   constructor(
     readonly capacity: number,
     private readonly newPayload: () => P,
+    u32Keys = false,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    if (u32Keys) {
+      const m = new U32Map(capacity);
+      this.index = {
+        get: (k) => {
+          const v = m.get(k as number);
+          return v < 0 ? undefined : v;
+        },
+        set: (k, v) => m.set(k as number, v),
+        delete: (k) => m.delete(k as number),
+      };
+    } else this.index = new Map<number | string, number>();
   }
 
   /** Count `by` for key and return its entry (to update the payload). */
