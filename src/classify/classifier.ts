@@ -67,6 +67,38 @@ function isIcmp4Error(type: number): boolean {
   return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
 }
 
+// Precomputed filter bits (corsaro3's per-field tests as lookups).
+const TTL_BITS = new Uint32Array(256);
+for (let t = 200; t < 256; t++) TTL_BITS[t] = FilterBit.TTL_200;
+const LAST_BYTE_BITS = new Uint32Array(256);
+LAST_BYTE_BITS[0] = FilterBit.LAST_SRC_IP_0;
+LAST_BYTE_BITS[255] = FilterBit.LAST_SRC_IP_255;
+/** TCP: port 0, 53, 23, 80, 5000 on either side. */
+const TCP_PORT_BITS = new Uint32Array(65536);
+TCP_PORT_BITS[0] = FilterBit.TCP_PORT_0;
+TCP_PORT_BITS[53] = FilterBit.PORT_53;
+TCP_PORT_BITS[23] = FilterBit.TCP_PORT_23;
+TCP_PORT_BITS[80] = FilterBit.TCP_PORT_80;
+TCP_PORT_BITS[5000] = FilterBit.TCP_PORT_5000;
+/** UDP: port 0 or 53 either side; destination 80; source 53 is also the DNS-response backscatter rule. */
+const UDP_SRC_BITS = new Uint32Array(65536);
+const UDP_DST_BITS = new Uint32Array(65536);
+UDP_SRC_BITS[0] = UDP_DST_BITS[0] = FilterBit.UDP_PORT_0;
+UDP_SRC_BITS[53] = FilterBit.PORT_53 | FilterBit.BACKSCATTER;
+UDP_DST_BITS[53] = FilterBit.PORT_53;
+UDP_DST_BITS[80] = FilterBit.UDP_DESTPORT_80;
+/** First octets under which RFC 5735 has special-purpose space (whole /8s marked 2). */
+const RFC5735_OCTET = new Uint8Array(256);
+for (const a of [0, 10, 127]) RFC5735_OCTET[a] = 2;
+for (let a = 224; a < 256; a++) RFC5735_OCTET[a] = 2;
+for (const a of [169, 172, 192, 198, 203]) RFC5735_OCTET[a] = 1;
+
+function rfc5735Bits(ip: number): number {
+  const o = RFC5735_OCTET[ip >>> 24];
+  if (o === 0) return 0;
+  return o === 2 || isRfc5735(ip) ? FilterBit.RFC5735 : 0;
+}
+
 /** corsaro3 RFC 5735 filter: the source is special-purpose (non-routable) space. */
 export function isRfc5735(ip: number): boolean {
   const a = ip >>> 24;
@@ -236,59 +268,47 @@ export class Classifier {
     b.hasVictim6 = true;
   }
 
-  /** corsaro3's elementary filters (methods.md §4.1) for an IPv4 row. */
+  /**
+   * corsaro3's elementary filters (methods.md §4.1) for an IPv4 row. Port, TTL
+   * and source-address tests are table lookups (precomputed bit sets) rather
+   * than chains of comparisons: this runs for every packet.
+   */
   private filters(b: PacketBatch, i: number, proto: number, fragment: boolean, flags: number): number {
-    let f = 0;
-    const ttl = b.ttl[i];
     const s = b.src[i];
-    const ipLen = b.ipLen[i];
-    if (proto !== PROTO_ICMP && ttl >= 200) f |= FilterBit.TTL_200;
-    if ((b.fragOffset[i] !== 0) || (b.fragFlags[i] & 4) !== 0) f |= FilterBit.FRAGMENT;
-    if ((s & 0xff) === 0) f |= FilterBit.LAST_SRC_IP_0;
-    else if ((s & 0xff) === 0xff) f |= FilterBit.LAST_SRC_IP_255;
+    let f = LAST_BYTE_BITS[s & 0xff] | rfc5735Bits(s);
+    if (proto !== PROTO_ICMP) f |= TTL_BITS[b.ttl[i]];
+    if (b.fragOffset[i] !== 0 || (b.fragFlags[i] & 4) !== 0) f |= FilterBit.FRAGMENT;
     if (s === b.dst[i]) f |= FilterBit.SAME_SRC_DEST_IP;
-    if (isRfc5735(s)) f |= FilterBit.RFC5735;
     if (proto === PROTO_UDP) {
+      const ipLen = b.ipLen[i];
       if (ipLen === 96) f |= FilterBit.UDP_IPLEN_96;
-      if (ipLen === 1500) f |= FilterBit.UDP_IPLEN_1500;
+      else if (ipLen === 1500) f |= FilterBit.UDP_IPLEN_1500;
     }
     // A non-first fragment has no transport header: corsaro3 then sees no TCP/UDP/ICMP at all.
     if (fragment) {
       if (proto !== PROTO_ICMP && proto !== PROTO_UDP && proto !== PROTO_TCP && proto !== PROTO_IPV6_IN_IP) f |= FilterBit.ABNORMAL_PROTOCOL;
       return f;
     }
-    const reason = b.reason[i];
-    const sport = b.sport[i];
-    const dport = b.dport[i];
-    // corsaro3 reads ports only when four transport bytes were captured.
-    const portsKnown = b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4;
     if (proto === PROTO_TCP) {
-      const complete = reason === DecodeReason.OK || reason === DecodeReason.BAD_TCP_OFFSET;
-      const syn = (flags & TCP_SYN) !== 0;
-      const ack = (flags & TCP_ACK) !== 0;
-      if (syn && !ack) {
+      const reason = b.reason[i];
+      if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
         if (b.window[i] === 1024) f |= FilterBit.TCPWIN_1024;
         if (b.tcpHdrLen[i] === 20) f |= FilterBit.NO_TCP_OPTIONS;
       }
-      if (portsKnown) {
-        if (sport === 0 || dport === 0) f |= FilterBit.TCP_PORT_0;
-        if (sport === 53 || dport === 53) f |= FilterBit.PORT_53;
-        if (sport === 23 || dport === 23) f |= FilterBit.TCP_PORT_23;
-        if (sport === 80 || dport === 80) f |= FilterBit.TCP_PORT_80;
-        if (sport === 5000 || dport === 5000) f |= FilterBit.TCP_PORT_5000;
-      }
-      if (complete) {
-        if ((syn && ack) || (flags & TCP_RST) !== 0) f |= FilterBit.BACKSCATTER;
+      // corsaro3 reads ports only when four transport bytes were captured.
+      if (reason === DecodeReason.OK || b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4) f |= TCP_PORT_BITS[b.sport[i]] | TCP_PORT_BITS[b.dport[i]];
+      if (reason === DecodeReason.OK || reason === DecodeReason.BAD_TCP_OFFSET) {
+        if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) || (flags & TCP_RST) !== 0) f |= FilterBit.BACKSCATTER;
         if (NORMAL_TCP_TABLE[flags & SIX_FLAGS] === 0) f |= FilterBit.ABNORMAL_PROTOCOL;
       }
     } else if (proto === PROTO_UDP) {
-      if (portsKnown) {
-        if (sport === 0 || dport === 0) f |= FilterBit.UDP_PORT_0;
-        if (dport === 80) f |= FilterBit.UDP_DESTPORT_80;
-        if (sport === 53 || dport === 53) f |= FilterBit.PORT_53;
-        if (sport === 53) f |= FilterBit.BACKSCATTER;
+      const reason = b.reason[i];
+      if (reason === DecodeReason.OK || b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4) {
+        const sport = b.sport[i];
+        const dport = b.dport[i];
+        f |= UDP_SRC_BITS[sport] | UDP_DST_BITS[dport];
+        if (reason === DecodeReason.OK) f |= udpPayloadFilters(b, i, sport, dport, b.ipLen[i]);
       }
-      if (reason === DecodeReason.OK) f |= udpPayloadFilters(b, i, sport, dport, ipLen);
     } else if (proto === PROTO_ICMP) {
       const t = b.icmpType[i];
       // corsaro3 treats ICMP type and code as the "ports" of the port-53 filter.
