@@ -140,6 +140,33 @@ export const WSCALE_ABSENT = 255;
 /** Rows per batch: small enough that a batch stays in the L2 cache while stages work on it. */
 export const DEFAULT_BATCH_ROWS = 8192;
 
+/** Row count and the flags kept beside the columns. */
+export interface BatchFlags {
+  length: number;
+  hasV6: boolean;
+  hasInner: boolean;
+  hasInner6: boolean;
+  hasVictim6: boolean;
+}
+
+/** Byte offset of each column in a batch's buffer (cache-line aligned, staggered) and the total size. */
+function layout(capacity: number): { offsets: Record<ColumnName, number>; total: number } {
+  const offsets = {} as Record<ColumnName, number>;
+  let at = 0;
+  COLUMNS.forEach((c, i) => {
+    offsets[c.name] = at;
+    // Columns of power-of-two sizes would all start on the same cache sets and evict each other
+    // when a row is read across them: stagger their starts by a few cache lines.
+    at += Math.ceil((capacity * c.width * c.type.BYTES_PER_ELEMENT) / 64) * 64 + 64 * ((i * 7) % 17);
+  });
+  return { offsets, total: at };
+}
+
+/** Bytes one batch of `capacity` rows occupies. */
+export function batchByteLength(capacity: number): number {
+  return layout(capacity).total;
+}
+
 export class PacketBatch {
   readonly capacity: number;
   length = 0;
@@ -264,82 +291,116 @@ export class PacketBatch {
   /** All columns in COLUMNS order, for generic row operations. */
   private readonly columns: (Uint8Array | Uint16Array | Uint32Array | Float64Array)[];
 
-  constructor(capacity = DEFAULT_BATCH_ROWS) {
+  /** The one buffer all columns live in (a SharedArrayBuffer for batches shared with workers). */
+  readonly buffer: ArrayBufferLike;
+
+  /**
+   * @param buffer an existing buffer laid out by batchByteLength(capacity) — a
+   *   SharedArrayBuffer received from another thread: the batch then views the
+   *   same rows. Without it a fresh buffer is allocated.
+   */
+  constructor(capacity = DEFAULT_BATCH_ROWS, buffer?: ArrayBufferLike) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`batch capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
-    this.tsSec = new Float64Array(capacity);
-    this.tsNsec = new Uint32Array(capacity);
-    this.iface = new Uint32Array(capacity);
-    this.capLen = new Uint32Array(capacity);
-    this.wireLen = new Uint32Array(capacity);
-    this.reason = new Uint8Array(capacity);
-    this.l3Type = new Uint16Array(capacity);
-    this.ipVersion = new Uint8Array(capacity);
-    this.src = new Uint32Array(capacity);
-    this.dst = new Uint32Array(capacity);
-    this.src6 = new Uint32Array(capacity * 4);
-    this.dst6 = new Uint32Array(capacity * 4);
-    this.proto = new Uint8Array(capacity);
-    this.ttl = new Uint8Array(capacity);
-    this.tos = new Uint8Array(capacity);
-    this.ipId = new Uint32Array(capacity);
-    this.ipLen = new Uint32Array(capacity);
-    this.ipHdrLen = new Uint16Array(capacity);
-    this.fragFlags = new Uint8Array(capacity);
-    this.fragOffset = new Uint16Array(capacity);
-    this.l3Offset = new Uint32Array(capacity);
-    this.sport = new Uint16Array(capacity);
-    this.dport = new Uint16Array(capacity);
-    this.tcpFlags = new Uint16Array(capacity);
-    this.seq = new Uint32Array(capacity);
-    this.ack = new Uint32Array(capacity);
-    this.window = new Uint16Array(capacity);
-    this.tcpHdrLen = new Uint8Array(capacity);
-    this.tcpOptLayout = new Uint32Array(capacity);
-    this.tcpMss = new Uint16Array(capacity);
-    this.tcpWscale = new Uint8Array(capacity).fill(WSCALE_ABSENT);
-    this.udpLen = new Uint16Array(capacity);
-    this.icmpType = new Uint8Array(capacity);
-    this.icmpCode = new Uint8Array(capacity);
-    this.innerVersion = new Uint8Array(capacity);
-    this.innerSrc = new Uint32Array(capacity);
-    this.innerDst = new Uint32Array(capacity);
-    this.innerSrc6 = new Uint32Array(capacity * 4);
-    this.innerDst6 = new Uint32Array(capacity * 4);
-    this.innerProto = new Uint8Array(capacity);
-    this.innerTtl = new Uint8Array(capacity);
-    this.innerIpId = new Uint32Array(capacity);
-    this.innerSport = new Uint16Array(capacity);
-    this.innerDport = new Uint16Array(capacity);
-    this.innerSeq = new Uint32Array(capacity);
-    this.innerTcpFlags = new Uint16Array(capacity);
-    this.innerWindow = new Uint16Array(capacity);
-    this.payloadOffset = new Uint32Array(capacity);
-    this.payloadLen = new Uint32Array(capacity);
-    this.payloadHead = new Uint8Array(capacity * PAYLOAD_HEAD);
-    this.payloadHeadLen = new Uint8Array(capacity);
-    this.payloadTail = new Uint8Array(capacity * PAYLOAD_TAIL);
-    this.payloadHeadView = new DataView(this.payloadHead.buffer);
-    this.payloadTailView = new DataView(this.payloadTail.buffer);
-    this.kind = new Uint8Array(capacity);
-    this.response = new Uint8Array(capacity);
-    this.tools = new Uint16Array(capacity);
-    this.filters = new Uint32Array(capacity);
-    this.tags = new Uint8Array(capacity);
-    this.victim = new Uint32Array(capacity);
-    this.victim6 = new Uint32Array(capacity * 4);
-    this.victimPort = new Uint16Array(capacity);
-    this.attackerPort = new Uint16Array(capacity);
-    this.victimProto = new Uint8Array(capacity);
-    this.sensor = new Uint16Array(capacity);
-    this.srcScope = new Uint8Array(capacity);
-    this.classFlags = new Uint8Array(capacity);
-    this.srcCountry = new Uint16Array(capacity);
-    this.srcAsn = new Uint32Array(capacity);
-    this.victimCountry = new Uint16Array(capacity);
-    this.victimAsn = new Uint32Array(capacity);
-    this.enrichFlags = new Uint8Array(capacity);
+    const { offsets, total } = layout(capacity);
+    if (buffer && buffer.byteLength < total) throw new RangeError(`batch buffer of ${buffer.byteLength} bytes is smaller than the ${total} a batch of ${capacity} rows needs`);
+    this.buffer = buffer ?? new ArrayBuffer(total);
+    // Named assignments (not a loop over COLUMNS): V8 keeps the object's fast shape.
+    // Typed arrays view a SharedArrayBuffer as well as an ArrayBuffer (the lib types only say the latter).
+    const b = this.buffer as ArrayBuffer;
+    const o = offsets;
+    this.tsSec = new Float64Array(b, o.tsSec, capacity);
+    this.tsNsec = new Uint32Array(b, o.tsNsec, capacity);
+    this.iface = new Uint32Array(b, o.iface, capacity);
+    this.capLen = new Uint32Array(b, o.capLen, capacity);
+    this.wireLen = new Uint32Array(b, o.wireLen, capacity);
+    this.reason = new Uint8Array(b, o.reason, capacity);
+    this.l3Type = new Uint16Array(b, o.l3Type, capacity);
+    this.ipVersion = new Uint8Array(b, o.ipVersion, capacity);
+    this.src = new Uint32Array(b, o.src, capacity);
+    this.dst = new Uint32Array(b, o.dst, capacity);
+    this.src6 = new Uint32Array(b, o.src6, capacity * 4);
+    this.dst6 = new Uint32Array(b, o.dst6, capacity * 4);
+    this.proto = new Uint8Array(b, o.proto, capacity);
+    this.ttl = new Uint8Array(b, o.ttl, capacity);
+    this.tos = new Uint8Array(b, o.tos, capacity);
+    this.ipId = new Uint32Array(b, o.ipId, capacity);
+    this.ipLen = new Uint32Array(b, o.ipLen, capacity);
+    this.ipHdrLen = new Uint16Array(b, o.ipHdrLen, capacity);
+    this.fragFlags = new Uint8Array(b, o.fragFlags, capacity);
+    this.fragOffset = new Uint16Array(b, o.fragOffset, capacity);
+    this.l3Offset = new Uint32Array(b, o.l3Offset, capacity);
+    this.sport = new Uint16Array(b, o.sport, capacity);
+    this.dport = new Uint16Array(b, o.dport, capacity);
+    this.tcpFlags = new Uint16Array(b, o.tcpFlags, capacity);
+    this.seq = new Uint32Array(b, o.seq, capacity);
+    this.ack = new Uint32Array(b, o.ack, capacity);
+    this.window = new Uint16Array(b, o.window, capacity);
+    this.tcpHdrLen = new Uint8Array(b, o.tcpHdrLen, capacity);
+    this.tcpOptLayout = new Uint32Array(b, o.tcpOptLayout, capacity);
+    this.tcpMss = new Uint16Array(b, o.tcpMss, capacity);
+    this.tcpWscale = new Uint8Array(b, o.tcpWscale, capacity);
+    this.udpLen = new Uint16Array(b, o.udpLen, capacity);
+    this.icmpType = new Uint8Array(b, o.icmpType, capacity);
+    this.icmpCode = new Uint8Array(b, o.icmpCode, capacity);
+    this.innerVersion = new Uint8Array(b, o.innerVersion, capacity);
+    this.innerSrc = new Uint32Array(b, o.innerSrc, capacity);
+    this.innerDst = new Uint32Array(b, o.innerDst, capacity);
+    this.innerSrc6 = new Uint32Array(b, o.innerSrc6, capacity * 4);
+    this.innerDst6 = new Uint32Array(b, o.innerDst6, capacity * 4);
+    this.innerProto = new Uint8Array(b, o.innerProto, capacity);
+    this.innerTtl = new Uint8Array(b, o.innerTtl, capacity);
+    this.innerIpId = new Uint32Array(b, o.innerIpId, capacity);
+    this.innerSport = new Uint16Array(b, o.innerSport, capacity);
+    this.innerDport = new Uint16Array(b, o.innerDport, capacity);
+    this.innerSeq = new Uint32Array(b, o.innerSeq, capacity);
+    this.innerTcpFlags = new Uint16Array(b, o.innerTcpFlags, capacity);
+    this.innerWindow = new Uint16Array(b, o.innerWindow, capacity);
+    this.payloadOffset = new Uint32Array(b, o.payloadOffset, capacity);
+    this.payloadLen = new Uint32Array(b, o.payloadLen, capacity);
+    this.payloadHead = new Uint8Array(b, o.payloadHead, capacity * PAYLOAD_HEAD);
+    this.payloadHeadLen = new Uint8Array(b, o.payloadHeadLen, capacity);
+    this.payloadTail = new Uint8Array(b, o.payloadTail, capacity * PAYLOAD_TAIL);
+    this.kind = new Uint8Array(b, o.kind, capacity);
+    this.response = new Uint8Array(b, o.response, capacity);
+    this.tools = new Uint16Array(b, o.tools, capacity);
+    this.filters = new Uint32Array(b, o.filters, capacity);
+    this.tags = new Uint8Array(b, o.tags, capacity);
+    this.victim = new Uint32Array(b, o.victim, capacity);
+    this.victim6 = new Uint32Array(b, o.victim6, capacity * 4);
+    this.victimPort = new Uint16Array(b, o.victimPort, capacity);
+    this.attackerPort = new Uint16Array(b, o.attackerPort, capacity);
+    this.victimProto = new Uint8Array(b, o.victimProto, capacity);
+    this.sensor = new Uint16Array(b, o.sensor, capacity);
+    this.srcScope = new Uint8Array(b, o.srcScope, capacity);
+    this.classFlags = new Uint8Array(b, o.classFlags, capacity);
+    this.srcCountry = new Uint16Array(b, o.srcCountry, capacity);
+    this.srcAsn = new Uint32Array(b, o.srcAsn, capacity);
+    this.victimCountry = new Uint16Array(b, o.victimCountry, capacity);
+    this.victimAsn = new Uint32Array(b, o.victimAsn, capacity);
+    this.enrichFlags = new Uint8Array(b, o.enrichFlags, capacity);
+    if (!buffer) this.tcpWscale.fill(WSCALE_ABSENT);
+    this.payloadHeadView = new DataView(this.buffer, offsets.payloadHead, capacity * PAYLOAD_HEAD);
+    this.payloadTailView = new DataView(this.buffer, offsets.payloadTail, capacity * PAYLOAD_TAIL);
     this.columns = COLUMNS.map((c) => this.column(c.name));
+  }
+
+  /** A batch whose columns live in a SharedArrayBuffer, to hand to worker threads without copying. */
+  static shared(capacity = DEFAULT_BATCH_ROWS): PacketBatch {
+    return new PacketBatch(capacity, new SharedArrayBuffer(layout(capacity).total));
+  }
+
+  /** The flags that live outside the buffer (send them with the buffer to another thread). */
+  get flags(): BatchFlags {
+    return { length: this.length, hasV6: this.hasV6, hasInner: this.hasInner, hasInner6: this.hasInner6, hasVictim6: this.hasVictim6 };
+  }
+
+  set flags(f: BatchFlags) {
+    this.length = f.length;
+    this.hasV6 = f.hasV6;
+    this.hasInner = f.hasInner;
+    this.hasInner6 = f.hasInner6;
+    this.hasVictim6 = f.hasVictim6;
   }
 
   get full(): boolean {
