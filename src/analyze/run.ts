@@ -2,7 +2,11 @@
  * The analysis pipeline: captures → decode → classify → enrich → summary, in
  * time order, one batch at a time (memory stays flat however long the run).
  */
+import { availableParallelism } from 'node:os';
 import { CaptureSet } from '../capture/merge.js';
+import { BatchPool, DEFAULT_BATCH_ROWS } from '../decode/batch.js';
+import { WorkerStage } from '../pipeline/worker-stage.js';
+import type { AnalysisWorkerInit } from './worker.js';
 import type { CaptureInfo } from '../capture/reader.js';
 import { Classifier } from '../classify/classifier.js';
 import { METHODS_VERSION } from '../classify/rules.js';
@@ -15,6 +19,12 @@ import { AnalysisSummary, type AnalysisReport } from './summary.js';
 export interface AnalyzeOptions {
   /** Rows in the top lists (ports, countries, victims). */
   top?: number;
+  /**
+   * Enrich and summarise in a worker thread while this thread reads, decodes
+   * and classifies (default: when the machine has more than one core). The
+   * result is the same either way.
+   */
+  worker?: boolean;
   /** Called after each batch with its row count (progress display). */
   onBatch?: (rows: number) => void;
   /** Receives the CaptureSet before reading starts (progress source). */
@@ -32,27 +42,46 @@ export interface AnalysisResult {
 }
 
 export async function analyze(inputs: readonly string[], darknet: Darknet, geo: GeoDb, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
-  const set = await CaptureSet.open(inputs);
+  const top = opts.top ?? 20;
+  const useWorker = opts.worker ?? availableParallelism() > 1;
+  const set = await CaptureSet.open(inputs, { pool: new BatchPool(DEFAULT_BATCH_ROWS, 16, useWorker) });
   opts.onStart?.(set);
   const classifier = new Classifier(darknet);
-  const enricher = new Enricher(geo, darknet.homeCountry);
-  const summary = new AnalysisSummary();
-  for await (const batch of set.batches()) {
-    classifier.classify(batch);
-    enricher.enrich(batch);
-    summary.add(batch);
-    opts.onBatch?.(batch.length);
-    set.pool.release(batch);
+  let report: AnalysisReport;
+  if (useWorker) {
+    const init: AnalysisWorkerInit = { darknet: darknet.toJSON(), top };
+    const stage = new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), init, set.pool, 4);
+    try {
+      for await (const batch of set.batches()) {
+        classifier.classify(batch);
+        opts.onBatch?.(batch.length);
+        await stage.send(batch);
+      }
+    } catch (e) {
+      await stage.abort();
+      throw e;
+    }
+    report = await stage.finish();
+  } else {
+    const enricher = new Enricher(geo, darknet.homeCountry);
+    const summary = new AnalysisSummary();
+    for await (const batch of set.batches()) {
+      classifier.classify(batch);
+      enricher.enrich(batch);
+      summary.add(batch);
+      opts.onBatch?.(batch.length);
+      set.pool.release(batch);
+    }
+    report = summary.toJSON(
+      {
+        sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
+        sizeV4: darknet.sizeV4,
+        homeCountry: darknet.homeCountry,
+        asName: (asn) => geo.asName(asn),
+      },
+      top,
+    );
   }
-  const report = summary.toJSON(
-    {
-      sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
-      sizeV4: darknet.sizeV4,
-      homeCountry: darknet.homeCountry,
-      asName: (asn) => geo.asName(asn),
-    },
-    opts.top,
-  );
   return {
     report: {
       ...report,

@@ -24,7 +24,7 @@ import { ClassFlag, FilterBit, Response, SpoofTag, TAG_PARTS, ToolBit, TrafficKi
 
 /** What the classifier needs of the darknet configuration (src/config Darknet implements it). */
 export interface DarknetLookup {
-  /** 1-based sensor whose monitored prefixes hold the address; 0 = none. */
+  /** 1-based sensor whose monitored prefixes hold the address (given as uint32 or int32); 0 = none. */
   sensorOf(v4: number): number;
   sensorOfV6(w0: number, w1: number, w2: number, w3: number): number;
   /** SourceScope of a source address. */
@@ -129,9 +129,24 @@ export class Classifier {
     const tagsCol = b.tags;
     const sensorCol = b.sensor;
     const scopeCol = b.srcScope;
+    // Every classification column is written for every row (PacketBatch.reset leaves them be):
+    // the backscatter ones are cleared here and filled only for backscatter rows.
+    b.response.fill(0, 0, n);
+    b.victim.fill(0, 0, n);
+    b.victimPort.fill(0, 0, n);
+    b.attackerPort.fill(0, 0, n);
+    b.victimProto.fill(0, 0, n);
+    b.classFlags.fill(0, 0, n);
+    if (b.hasVictim6) b.victim6.fill(0, 0, 4 * n);
+    b.hasVictim6 = false;
     for (let i = 0; i < n; i++) {
       const v = ipVersion[i];
       if (v === 0) {
+        kindCol[i] = TrafficKind.OTHER;
+        toolsCol[i] = 0;
+        tagsCol[i] = 0;
+        sensorCol[i] = 0;
+        scopeCol[i] = 0;
         filtersCol[i] = FilterBit.NOTIP;
         continue;
       }
@@ -160,10 +175,9 @@ export class Classifier {
       if (kind === TrafficKind.BACKSCATTER) this.victim(b, i, v, proto, flags);
       if (v === 4) {
         const d = dst[i];
-        if (dn !== null) {
-          sensorCol[i] = dn.sensorOf(d);
-          scopeCol[i] = dn.scopeOf(src[i]);
-        }
+        // int32 arguments: a uint32 above 2^31 would be boxed into a heap number per call.
+        sensorCol[i] = dn !== null ? dn.sensorOf(d | 0) : 0;
+        scopeCol[i] = dn !== null ? dn.scopeOf(src[i] | 0) : 0;
         toolsCol[i] = kind === TrafficKind.TCP_SYN || kind === TrafficKind.UDP || kind === TrafficKind.ICMP_ECHO ? this.tools(b, i, kind) : 0;
         const f = this.filters(b, i, proto, fragment, flags);
         filtersCol[i] = f;
@@ -173,14 +187,15 @@ export class Classifier {
           ((f & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0) |
           ((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN ? SpoofTag.LARGE_SCALE_SCAN : 0);
       } else {
-        if (dn !== null) {
-          const w = i << 2;
-          sensorCol[i] = dn.sensorOfV6(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]);
-          scopeCol[i] = dn.scopeOfV6(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]);
-        }
+        const w = i << 2;
+        sensorCol[i] = dn !== null ? dn.sensorOfV6(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) : 0;
+        scopeCol[i] = dn !== null ? dn.scopeOfV6(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]) : 0;
+        toolsCol[i] = 0;
+        tagsCol[i] = 0;
         filtersCol[i] = FilterBit.NOTIP;
       }
     }
+    b.classified = true;
   }
 
   /** Tool fingerprints of a probe (methods.md §1); IPv4 only, where the rules are defined. */

@@ -29,7 +29,7 @@ interface ColumnSpec {
   /** Written for every row by the reader/decoder: no need to clear on reset. */
   alwaysWritten?: boolean;
   /** Cleared only when a row of this group was written since the last reset. */
-  group?: 'v6' | 'inner' | 'inner6' | 'victim6';
+  group?: 'v6' | 'inner' | 'inner6' | 'victim6' | 'class' | 'enrich';
 }
 
 export type ColumnName =
@@ -99,25 +99,25 @@ export const COLUMNS: readonly ColumnSpec[] = [
   { name: 'payloadHeadLen', type: Uint8Array, width: 1 },
   { name: 'payloadTail', type: Uint8Array, width: PAYLOAD_TAIL },
   // classification (src/classify)
-  { name: 'kind', type: Uint8Array, width: 1 },
-  { name: 'response', type: Uint8Array, width: 1 },
-  { name: 'tools', type: Uint16Array, width: 1 },
-  { name: 'filters', type: Uint32Array, width: 1 },
-  { name: 'tags', type: Uint8Array, width: 1 },
-  { name: 'victim', type: Uint32Array, width: 1 },
-  { name: 'victim6', type: Uint32Array, width: 4, group: 'victim6' },
-  { name: 'victimPort', type: Uint16Array, width: 1 },
-  { name: 'attackerPort', type: Uint16Array, width: 1 },
-  { name: 'victimProto', type: Uint8Array, width: 1 },
-  { name: 'sensor', type: Uint16Array, width: 1 },
-  { name: 'srcScope', type: Uint8Array, width: 1 },
-  { name: 'classFlags', type: Uint8Array, width: 1 },
+  { name: 'kind', type: Uint8Array, width: 1, group: 'class' },
+  { name: 'response', type: Uint8Array, width: 1, group: 'class' },
+  { name: 'tools', type: Uint16Array, width: 1, group: 'class' },
+  { name: 'filters', type: Uint32Array, width: 1, group: 'class' },
+  { name: 'tags', type: Uint8Array, width: 1, group: 'class' },
+  { name: 'victim', type: Uint32Array, width: 1, group: 'class' },
+  { name: 'victim6', type: Uint32Array, width: 4, group: 'class' },
+  { name: 'victimPort', type: Uint16Array, width: 1, group: 'class' },
+  { name: 'attackerPort', type: Uint16Array, width: 1, group: 'class' },
+  { name: 'victimProto', type: Uint8Array, width: 1, group: 'class' },
+  { name: 'sensor', type: Uint16Array, width: 1, group: 'class' },
+  { name: 'srcScope', type: Uint8Array, width: 1, group: 'class' },
+  { name: 'classFlags', type: Uint8Array, width: 1, group: 'class' },
   // enrichment (src/enrich)
-  { name: 'srcCountry', type: Uint16Array, width: 1 },
-  { name: 'srcAsn', type: Uint32Array, width: 1 },
-  { name: 'victimCountry', type: Uint16Array, width: 1 },
-  { name: 'victimAsn', type: Uint32Array, width: 1 },
-  { name: 'enrichFlags', type: Uint8Array, width: 1 },
+  { name: 'srcCountry', type: Uint16Array, width: 1, group: 'enrich' },
+  { name: 'srcAsn', type: Uint32Array, width: 1, group: 'enrich' },
+  { name: 'victimCountry', type: Uint16Array, width: 1, group: 'enrich' },
+  { name: 'victimAsn', type: Uint32Array, width: 1, group: 'enrich' },
+  { name: 'enrichFlags', type: Uint8Array, width: 1, group: 'enrich' },
 ];
 
 /** fragFlags bits (IPv4 flags field; IPv6 fragment header's M flag maps to MF). */
@@ -175,6 +175,12 @@ export class PacketBatch {
   hasInner = false;
   hasInner6 = false;
   hasVictim6 = false;
+  /**
+   * Set by Classifier / Enricher, which write their columns for every row; until
+   * then those columns hold whatever the batch held before (reset() does not clear them).
+   */
+  classified = false;
+  enriched = false;
 
   readonly tsSec: Float64Array;
   readonly tsNsec: Uint32Array;
@@ -421,13 +427,15 @@ export class PacketBatch {
         if (c.group === 'v6' && !this.hasV6) continue;
         if (c.group === 'inner' && !this.hasInner) continue;
         if (c.group === 'inner6' && !this.hasInner6) continue;
-        if (c.group === 'victim6' && !this.hasVictim6) continue;
+        // Classification and enrichment columns are written whole by Classifier / Enricher.
+        if (c.group === 'class' || c.group === 'enrich') continue;
         if (c.width > 4) continue; // payload bytes: valid only as far as payloadHeadLen says
         this.columns[i].fill(c.name === 'tcpWscale' ? WSCALE_ABSENT : 0, 0, n * c.width);
       }
     }
     this.length = 0;
-    this.hasV6 = this.hasInner = this.hasInner6 = this.hasVictim6 = false;
+    this.hasV6 = this.hasInner = this.hasInner6 = false;
+    this.classified = this.enriched = false;
   }
 
   /**
@@ -475,12 +483,19 @@ export class PacketBatch {
 /** Hands out PacketBatches and takes them back, so steady-state reading allocates nothing. */
 export class BatchPool {
   private readonly free: PacketBatch[] = [];
-  constructor(readonly rows = DEFAULT_BATCH_ROWS, private readonly maxFree = 4) {}
+  /**
+   * @param shared allocate batches in SharedArrayBuffers (to hand them to worker threads).
+   */
+  constructor(
+    readonly rows = DEFAULT_BATCH_ROWS,
+    private readonly maxFree = 4,
+    readonly shared = false,
+  ) {}
 
   acquire(): PacketBatch {
     const b = this.free.pop();
     if (b) return b;
-    return new PacketBatch(this.rows);
+    return this.shared ? PacketBatch.shared(this.rows) : new PacketBatch(this.rows);
   }
 
   release(b: PacketBatch): void {

@@ -142,5 +142,6 @@ export class Enricher {
     }
     this.misses += misses;
     this.hits += lookups - misses;
+    batch.enriched = true;
   }
 }

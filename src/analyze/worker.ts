@@ -1,0 +1,46 @@
+/**
+ * The analysis worker: enrich + summarise batches that the main thread has
+ * read, decoded and classified (see run.ts). Runs in its own thread so the
+ * two halves of the pipeline use both cores.
+ */
+import { Darknet, type DarknetConfigInput } from '../config/darknet.js';
+import { Enricher } from '../enrich/enricher.js';
+import { GeoDb } from '../enrich/geo.js';
+import { hostStage } from '../pipeline/worker-host.js';
+import { AnalysisSummary, type AnalysisReport } from './summary.js';
+
+export interface AnalysisWorkerInit {
+  darknet: DarknetConfigInput;
+  top: number;
+}
+
+let enricher: Enricher;
+let summary: AnalysisSummary;
+let darknet: Darknet;
+let geo: GeoDb;
+let top = 20;
+
+hostStage<AnalysisWorkerInit, AnalysisReport>({
+  async init(init) {
+    geo = await GeoDb.load();
+    darknet = new Darknet(init.darknet);
+    enricher = new Enricher(geo, darknet.homeCountry);
+    summary = new AnalysisSummary();
+    top = init.top;
+  },
+  batch(b) {
+    enricher.enrich(b);
+    summary.add(b);
+  },
+  finish() {
+    return summary.toJSON(
+      {
+        sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
+        sizeV4: darknet.sizeV4,
+        homeCountry: darknet.homeCountry,
+        asName: (asn) => geo.asName(asn),
+      },
+      top,
+    );
+  },
+});
