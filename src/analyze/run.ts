@@ -53,7 +53,8 @@ export async function analyze(inputs: readonly string[], darknet: Darknet, geo: 
     const stage = new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), init, set.pool, 4);
     try {
       for await (const batch of set.batches()) {
-        classifier.classify(batch);
+        // The spoofing filters run in the worker: it balances the two threads.
+        classifier.classify(batch, false);
         opts.onBatch?.(batch.length);
         await stage.send(batch);
       }

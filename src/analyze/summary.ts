@@ -79,6 +79,8 @@ export class AnalysisSummary {
   /** IPv4 victims per protocol (keys: addresses), IPv6 victims keyed by text. */
   private readonly victims4 = new Map<number, HeavyHitters<VictimPayload>>();
   private readonly victims6 = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, newVictim);
+  private lastVictimProto = -1;
+  private lastVictims: HeavyHitters<VictimPayload> | undefined;
   /** (sensor << 20 | day since epoch) → packets. */
   private readonly sensorDays = new Map<number, number>();
   private sensorDaysDropped = 0;
@@ -190,8 +192,10 @@ export class AnalysisSummary {
     const proto = b.victimProto[i];
     let e: HeavyEntry<VictimPayload>;
     if (b.ipVersion[i] === 4) {
-      let hh = this.victims4.get(proto);
+      let hh = proto === this.lastVictimProto ? this.lastVictims : this.victims4.get(proto);
       if (hh === undefined) this.victims4.set(proto, (hh = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, newVictim, true)));
+      this.lastVictimProto = proto;
+      this.lastVictims = hh;
       e = hh.add(b.victim[i] | 0);
     } else {
       const w = i << 2;

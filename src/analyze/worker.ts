@@ -1,8 +1,9 @@
 /**
- * The analysis worker: enrich + summarise batches that the main thread has
- * read, decoded and classified (see run.ts). Runs in its own thread so the
+ * The analysis worker: spoofing filters, enrichment and summary of batches
+ * that the main thread has read, decoded and classified (see run.ts). Runs in its own thread so the
  * two halves of the pipeline use both cores.
  */
+import { Classifier } from '../classify/classifier.js';
 import { Darknet, type DarknetConfigInput } from '../config/darknet.js';
 import { Enricher } from '../enrich/enricher.js';
 import { GeoDb } from '../enrich/geo.js';
@@ -14,6 +15,7 @@ export interface AnalysisWorkerInit {
   top: number;
 }
 
+let classifier: Classifier;
 let enricher: Enricher;
 let summary: AnalysisSummary;
 let darknet: Darknet;
@@ -25,10 +27,12 @@ hostStage<AnalysisWorkerInit, AnalysisReport>({
     geo = await GeoDb.load();
     darknet = new Darknet(init.darknet);
     enricher = new Enricher(geo, darknet.homeCountry);
+    classifier = new Classifier(darknet);
     summary = new AnalysisSummary();
     top = init.top;
   },
   batch(b) {
+    classifier.spoofingFilters(b);
     enricher.enrich(b);
     summary.add(b);
   },

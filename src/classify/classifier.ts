@@ -114,7 +114,11 @@ export function isRfc5735(ip: number): boolean {
 export class Classifier {
   constructor(private readonly darknet: DarknetLookup | null) {}
 
-  classify(b: PacketBatch): void {
+  /**
+   * Classify every row. With `withFilters` false the corsaro3 filters and tags are
+   * left for spoofingFilters() (another thread can run them: they are the costly part).
+   */
+  classify(b: PacketBatch, withFilters = true): void {
     const n = b.length;
     const dn = this.darknet;
     const ipVersion = b.ipVersion;
@@ -179,13 +183,7 @@ export class Classifier {
         sensorCol[i] = dn !== null ? dn.sensorOf(d | 0) : 0;
         scopeCol[i] = dn !== null ? dn.scopeOf(src[i] | 0) : 0;
         toolsCol[i] = kind === TrafficKind.TCP_SYN || kind === TrafficKind.UDP || kind === TrafficKind.ICMP_ECHO ? this.tools(b, i, kind) : 0;
-        const f = this.filters(b, i, proto, fragment, flags);
-        filtersCol[i] = f;
-        tagsCol[i] =
-          ((f & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) |
-          ((f & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) |
-          ((f & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0) |
-          ((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN ? SpoofTag.LARGE_SCALE_SCAN : 0);
+        if (withFilters) this.filterRow(b, i, proto, fragment, flags);
       } else {
         const w = i << 2;
         sensorCol[i] = dn !== null ? dn.sensorOfV6(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) : 0;
@@ -195,7 +193,28 @@ export class Classifier {
         filtersCol[i] = FilterBit.NOTIP;
       }
     }
+    b.classified = withFilters;
+  }
+
+  /** The corsaro3 filters and composite tags of every row (after classify(b, false)). */
+  spoofingFilters(b: PacketBatch): void {
+    const n = b.length;
+    const ipVersion = b.ipVersion;
+    for (let i = 0; i < n; i++) {
+      if (ipVersion[i] !== 4) continue;
+      this.filterRow(b, i, b.proto[i], b.reason[i] === DecodeReason.FRAGMENT, b.tcpFlags[i]);
+    }
     b.classified = true;
+  }
+
+  private filterRow(b: PacketBatch, i: number, proto: number, fragment: boolean, flags: number): void {
+    const f = this.filters(b, i, proto, fragment, flags);
+    b.filters[i] = f;
+    b.tags[i] =
+      ((f & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) |
+      ((f & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) |
+      ((f & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0) |
+      ((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN ? SpoofTag.LARGE_SCALE_SCAN : 0);
   }
 
   /** Tool fingerprints of a probe (methods.md §1); IPv4 only, where the rules are defined. */

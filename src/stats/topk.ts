@@ -59,11 +59,9 @@ export class HeavyHitters<P> {
       if (this.entries.length < this.capacity) {
         e = this.entries.length;
         this.entries.push({ key, count: 0, error: 0, payload: this.newPayload() });
-        this.heap.push(e);
-        this.pos.push(this.heap.length - 1);
-        this.siftUp(this.heap.length - 1);
       } else {
         // Evict the least counted key; the newcomer inherits its count as the error bound.
+        if (!this.heaped) this.buildHeap();
         e = this.heap[0];
         const victim = this.entries[e];
         this.index.delete(victim.key);
@@ -75,8 +73,23 @@ export class HeavyHitters<P> {
     }
     const entry = this.entries[e];
     entry.count += by;
-    this.siftDown(this.pos[e]);
+    // The heap only matters once evictions start: until the table is full, counting is O(1).
+    if (this.heaped) this.siftDown(this.pos[e]);
     return entry;
+  }
+
+  private heaped = false;
+
+  private buildHeap(): void {
+    const n = this.entries.length;
+    this.heap.length = 0;
+    this.pos.length = 0;
+    for (let i = 0; i < n; i++) {
+      this.heap.push(i);
+      this.pos.push(i);
+    }
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.heaped = true;
   }
 
   get size(): number {
@@ -99,15 +112,6 @@ export class HeavyHitters<P> {
     h[b] = t;
     this.pos[h[a]] = a;
     this.pos[h[b]] = b;
-  }
-
-  private siftUp(i: number): void {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(i, p)) break;
-      this.swap(i, p);
-      i = p;
-    }
   }
 
   private siftDown(i: number): void {
