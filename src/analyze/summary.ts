@@ -47,6 +47,23 @@ export interface SummaryContext {
   asName?: (asn: number) => string | undefined;
 }
 
+/** The k first items of `items` in `cmp` order, without sorting all of them when k is small. */
+function topK<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {
+  if (items.length <= k * 4) return [...items].sort(cmp).slice(0, k);
+  const best: T[] = [];
+  for (const x of items) {
+    if (best.length === k && cmp(x, best[k - 1]) >= 0) continue;
+    let i = best.length === k ? k - 1 : best.length;
+    if (best.length < k) best.push(x);
+    while (i > 0 && cmp(x, best[i - 1]) < 0) {
+      best[i] = best[i - 1];
+      i--;
+    }
+    best[i] = x;
+  }
+  return best;
+}
+
 function newVictim(): VictimPayload {
   return { proto: -1, port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null };
 }
@@ -162,16 +179,20 @@ export class AnalysisSummary {
       const p = proto[i];
       if ((p === PROTO_TCP || p === PROTO_UDP) && kind !== TrafficKind.OTHER) {
         const slot = (p === PROTO_UDP ? 65536 : 0) + dport[i];
-        this.portPackets[slot]++;
         pairSlots[pairs] = slot;
         pairKeys[pairs++] = key;
       }
     }
     if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
-    // (port, source) pairs in a loop of their own: the table lookups are independent, so the CPU
-    // keeps several cache misses in flight instead of one at a time inside the long loop above.
+    // Per-port counts in a loop of their own: the lookups are independent, so the CPU keeps
+    // several cache misses in flight instead of one at a time inside the long loop above.
     const ps = this.portSources;
-    for (let j = 0; j < pairs; j++) ps.add(pairSlots[j], pairKeys[j]);
+    const portPackets = this.portPackets;
+    for (let j = 0; j < pairs; j++) {
+      const slot = pairSlots[j];
+      portPackets[slot]++;
+      ps.add(slot, pairKeys[j]);
+    }
     this.decoded += decoded;
     this.notMonitored += notMonitored;
     this.firstSec = minSec;
@@ -222,15 +243,19 @@ export class AnalysisSummary {
     if (t > v.last) v.last = t;
   }
 
-  /** Packets per label of a bit set, from the histogram of whole sets. */
+  /** Packets per label of a bit set, from the histogram of whole sets (one pass over the histogram). */
   private perBit(hist: Float64Array, shift: number, rules: readonly { label: string; bit: number }[]): Record<string, number> {
+    const perBit = new Float64Array(16);
+    for (let v = 1; v < hist.length; v++) {
+      const c = hist[v];
+      if (c === 0) continue;
+      for (let m = v; m !== 0; m &= m - 1) perBit[31 - Math.clz32(m & -m)] += c;
+    }
     const out: Record<string, number> = {};
     for (const r of rules) {
-      if (r.bit === 0) continue;
       const local = r.bit >>> shift;
-      if (local === 0 || local > 0xffff) continue;
-      let c = 0;
-      for (let v = 0; v < hist.length; v++) if (hist[v] !== 0 && (v & local) !== 0) c += hist[v];
+      if (r.bit === 0 || local === 0 || local > 0xffff) continue;
+      const c = perBit[31 - Math.clz32(local)];
       if (c > 0) out[r.label] = c;
     }
     return out;
@@ -246,15 +271,21 @@ export class AnalysisSummary {
 
   /** The summary as plain data (what `analyze --json` prints). */
   toJSON(ctx: SummaryContext, top = 20): AnalysisReport {
-    const ports: PortRow[] = [];
+    // Rank the active ports on plain numbers first; build rows (service names) only for the winners.
+    const active: number[] = [];
+    const sourceCounts = new Float64Array(131072);
     for (let slot = 0; slot < 131072; slot++) {
-      const packets = this.portPackets[slot];
-      if (packets === 0) continue;
+      if (this.portPackets[slot] === 0) continue;
+      active.push(slot);
+      sourceCounts[slot] = this.portSources.count(slot);
+    }
+    const portRow = (slot: number): PortRow => {
       const proto = slot >= 65536 ? 'udp' : 'tcp';
       const port = slot & 0xffff;
-      const svc = serviceName(port, proto);
-      ports.push({ port, proto, service: svc?.name ?? null, label: serviceLabel(port, proto), packets, sources: this.portSources.count(slot) });
-    }
+      return { port, proto, service: serviceName(port, proto)?.name ?? null, label: serviceLabel(port, proto), packets: this.portPackets[slot], sources: sourceCounts[slot] };
+    };
+    // Ties are broken by protocol then port (slot order), deterministically.
+    const topSlots = (by: Float64Array) => topK(active, top, (a, b) => by[b] - by[a] || a - b).map(portRow);
     const countries: CountryRow[] = [];
     for (let c = 0; c < 65536; c++) {
       const packets = this.countryPackets[c];
@@ -262,7 +293,6 @@ export class AnalysisSummary {
     }
     const byPackets = <T extends { packets: number }>(a: T[], key: (x: T) => string) => [...a].sort((x, y) => y.packets - x.packets || (key(x) < key(y) ? -1 : 1)).slice(0, top);
     const bySources = <T extends { sources: number }>(a: T[], key: (x: T) => string) => [...a].sort((x, y) => y.sources - x.sources || (key(x) < key(y) ? -1 : 1)).slice(0, top);
-    const portKey = (p: PortRow) => `${p.proto}/${String(p.port).padStart(5, '0')}`;
     const countryKey = (c: CountryRow) => c.country ?? '~';
     const sizes = new Map(ctx.sensors.map((s) => [s.id, s]));
     const perSensorDay = [...this.sensorDays]
@@ -313,8 +343,8 @@ export class AnalysisSummary {
       byFilter: { ...this.perBit(this.filterLow, 0, FILTER_RULES), ...this.perBit(this.filterHigh, 16, FILTER_RULES) },
       byResponse: Object.fromEntries([...this.byResponse].map((c, r) => [RESPONSE_NAMES[r], c]).filter(([name, c]) => name !== '' && (c as number) > 0)),
       icmpMismatches: this.icmpMismatches,
-      topPorts: byPackets(ports, portKey),
-      topPortsBySources: bySources(ports, portKey),
+      topPorts: topSlots(this.portPackets),
+      topPortsBySources: topSlots(sourceCounts),
       topCountries: byPackets(countries, countryKey),
       topCountriesBySources: bySources(countries, countryKey),
       victims,

@@ -32,7 +32,7 @@ hostStage<AnalysisWorkerInit, AnalysisReport>({
     top = init.top;
   },
   batch(b) {
-    classifier.spoofingFilters(b);
+    if (!b.classified) classifier.spoofingFilters(b);
     enricher.enrich(b);
     summary.add(b);
   },

@@ -358,6 +358,14 @@ export class Classifier {
   }
 }
 
+/** Big-endian 16/32-bit reads inside a row's payload excerpt (−1 beyond what was kept). */
+function ex16(h: Uint8Array, at: number, have: number, k: number): number {
+  return k + 2 <= have ? (h[at + k] << 8) | h[at + k + 1] : -1;
+}
+function ex32(h: Uint8Array, at: number, have: number, k: number): number {
+  return k + 4 <= have ? ((h[at + k] << 24) | (h[at + k + 1] << 16) | (h[at + k + 2] << 8) | h[at + k + 3]) >>> 0 : -1;
+}
+
 /** The corsaro3 filters that look into UDP payloads (from the row's payload excerpt). */
 function udpPayloadFilters(b: PacketBatch, i: number, sport: number, dport: number, ipLen: number): number {
   const have = b.payloadHeadLen[i];
@@ -365,37 +373,35 @@ function udpPayloadFilters(b: PacketBatch, i: number, sport: number, dport: numb
   const h = b.payloadHead;
   const at = i * PAYLOAD_HEAD;
   const captured = Math.min(b.capLen[i] - b.payloadOffset[i], b.payloadLen[i]);
-  const u32 = (k: number) => k + 4 <= have ? ((h[at + k] << 24) | (h[at + k + 1] << 16) | (h[at + k + 2] << 8) | h[at + k + 3]) >>> 0 : -1;
-  const u16 = (k: number) => (k + 2 <= have ? (h[at + k] << 8) | h[at + k + 1] : -1);
   let f = 0;
   if (ipLen === 58 && captured >= 10 && have >= 10) {
     let ok = h[at + 8] === 0x31 && h[at + 9] === 0;
     for (let k = 0; ok && k < 8; k++) ok = h[at + k] === 0;
     if (ok) f |= FilterBit.UDP_0X31;
   }
-  if (sport === 5060 && dport === 5060 && have >= 7 && u32(0) === 0x5349502f && u16(4) === 0x322e && h[at + 6] === 0x30) f |= FilterBit.SIP_STATUS;
-  if (ipLen > 42 && captured >= 12 && have >= 12 && (u16(2) & 0xfff0) === 0x8180 && u16(4) < 10 && u16(6) < 10 && u16(8) < 10 && u16(10) < 10) f |= FilterBit.DNS_RESP_NONSTANDARD;
-  if (sport === 137 && dport === 137 && ipLen > 48 && captured >= 20 && have >= 20 && u16(12) === 0x2043 && u16(14) === 0x4b41 && u16(16) === 0x4141 && u16(18) === 0x4141) f |= FilterBit.NETBIOS_QUERY_NAME;
-  if (bittorrent(b, i, have, captured, ipLen, u32, u16)) f |= FilterBit.BITTORRENT;
+  if (sport === 5060 && dport === 5060 && have >= 7 && ex32(h, at, have, 0) === 0x5349502f && ex16(h, at, have, 4) === 0x322e && h[at + 6] === 0x30) f |= FilterBit.SIP_STATUS;
+  if (ipLen > 42 && captured >= 12 && have >= 12 && (ex16(h, at, have, 2) & 0xfff0) === 0x8180 && ex16(h, at, have, 4) < 10 && ex16(h, at, have, 6) < 10 && ex16(h, at, have, 8) < 10 && ex16(h, at, have, 10) < 10) f |= FilterBit.DNS_RESP_NONSTANDARD;
+  if (sport === 137 && dport === 137 && ipLen > 48 && captured >= 20 && have >= 20 && ex16(h, at, have, 12) === 0x2043 && ex16(h, at, have, 14) === 0x4b41 && ex16(h, at, have, 16) === 0x4141 && ex16(h, at, have, 18) === 0x4141) f |= FilterBit.NETBIOS_QUERY_NAME;
+  if (bittorrent(b, i, h, at, have, captured, ipLen)) f |= FilterBit.BITTORRENT;
   return f;
 }
 
 /** corsaro3's BitTorrent payload patterns (libcorsaro_filtering.c:661-729). */
-function bittorrent(b: PacketBatch, i: number, have: number, captured: number, ipLen: number, u32: (k: number) => number, u16: (k: number) => number): boolean {
+function bittorrent(b: PacketBatch, i: number, h: Uint8Array, at: number, have: number, captured: number, ipLen: number): boolean {
   const udpLen = b.udpLen[i];
   if (udpLen >= 20 && captured >= 12) {
-    const w0 = u32(0);
-    if ((w0 === 0x64313a61 || w0 === 0x64313a72) && u32(4) === 0x64323a69 && u32(8) === 0x6432303a) return true; // "d1:a"/"d1:r" "d2:i" "d20:"
+    const w0 = ex32(h, at, have, 0);
+    if ((w0 === 0x64313a61 || w0 === 0x64313a72) && ex32(h, at, have, 4) === 0x64323a69 && ex32(h, at, have, 8) === 0x6432303a) return true; // "d1:a"/"d1:r" "d2:i" "d20:"
   }
-  if (udpLen >= 48 && captured >= 40 && u32(20) === 0x13426974 && u32(24) === 0x546f7272 && u32(28) === 0x656e7420 && u32(32) === 0x70726f74 && u32(36) === 0x6f636f6c) return true; // "\x13BitTorrent protocol"
-  const w = u16(0);
+  if (udpLen >= 48 && captured >= 40 && ex32(h, at, have, 20) === 0x13426974 && ex32(h, at, have, 24) === 0x546f7272 && ex32(h, at, have, 28) === 0x656e7420 && ex32(h, at, have, 32) === 0x70726f74 && ex32(h, at, have, 36) === 0x6f636f6c) return true; // "\x13BitTorrent protocol"
+  const w = ex16(h, at, have, 0);
   if (ipLen >= 0x3a && (w === 0x4102 || w === 0x2102 || w === 0x3102 || w === 0x1102) && captured >= udpLen - 8 && captured >= 10) {
     // uTP: the last ten captured payload bytes are 00 08 00 … 00.
     const last = lastBytes(b, i, have, captured, 10);
     if (last[0] === 0 && last[1] === 8 && last.every((x, k) => k < 2 || x === 0)) return true;
   }
   if (ipLen === 0x30 && (w === 0x4100 || w === 0x2100 || w === 0x3102 || w === 0x1100)) return true;
-  if (ipLen === 61 && u32(12) === 0x7fffffff && u32(16) === 0xab020400 && u32(20) === 0x01000000 && u32(24) === 0x08000000 && u32(28) === 0) return true;
+  if (ipLen === 61 && ex32(h, at, have, 12) === 0x7fffffff && ex32(h, at, have, 16) === 0xab020400 && ex32(h, at, have, 20) === 0x01000000 && ex32(h, at, have, 24) === 0x08000000 && ex32(h, at, have, 28) === 0) return true;
   return false;
 }
 

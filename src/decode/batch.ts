@@ -147,6 +147,8 @@ export interface BatchFlags {
   hasInner: boolean;
   hasInner6: boolean;
   hasVictim6: boolean;
+  classified: boolean;
+  enriched: boolean;
 }
 
 /** Byte offset of each column in a batch's buffer (cache-line aligned, staggered) and the total size. */
@@ -398,7 +400,7 @@ export class PacketBatch {
 
   /** The flags that live outside the buffer (send them with the buffer to another thread). */
   get flags(): BatchFlags {
-    return { length: this.length, hasV6: this.hasV6, hasInner: this.hasInner, hasInner6: this.hasInner6, hasVictim6: this.hasVictim6 };
+    return { length: this.length, hasV6: this.hasV6, hasInner: this.hasInner, hasInner6: this.hasInner6, hasVictim6: this.hasVictim6, classified: this.classified, enriched: this.enriched };
   }
 
   set flags(f: BatchFlags) {
@@ -407,6 +409,8 @@ export class PacketBatch {
     this.hasInner = f.hasInner;
     this.hasInner6 = f.hasInner6;
     this.hasVictim6 = f.hasVictim6;
+    this.classified = f.classified;
+    this.enriched = f.enriched;
   }
 
   get full(): boolean {

@@ -7,7 +7,12 @@
  * `maxInFlight` batches are with the worker: the producer waits for it,
  * so memory stays bounded when the worker is the slower side.
  *
- * The worker script receives `{ type: 'init', init }`, then
+ * Completion is also signalled through shared memory (a flag per batch id,
+ * set with Atomics): the producer thread is usually busy decoding and does
+ * not turn its event loop for a while, so it polls the flags before it
+ * waits for a message — a finished batch is reused at once.
+ *
+ * The worker script receives `{ type: 'init', init, status }`, then
  * `{ type: 'batch', id, buffer?, capacity, flags }` per batch (reply
  * `{ type: 'done', id }`), then `{ type: 'finish' }` (reply
  * `{ type: 'result', result }`). A reply `{ type: 'error', message }` or a
@@ -15,6 +20,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { BatchPool, PacketBatch } from '../decode/batch.js';
+
+/** Batch ids with a shared completion flag (a pool reuses a handful of batches). */
+const MAX_TRACKED = 1024;
 
 export class WorkerStage<Result> {
   private readonly worker: Worker;
@@ -24,6 +32,8 @@ export class WorkerStage<Result> {
   private waiters: (() => void)[] = [];
   private failure: Error | null = null;
   private result: ((r: Result) => void) | null = null;
+  /** status[id] = 1 while batch id is with the worker, 0 once it is done (shared with the worker). */
+  private readonly status = new Int32Array(new SharedArrayBuffer(4 * MAX_TRACKED));
   private resultFailed: ((e: Error) => void) | null = null;
 
   constructor(
@@ -38,13 +48,12 @@ export class WorkerStage<Result> {
     this.worker.on('exit', (code) => {
       if (code !== 0) this.fail(new Error(`worker exited with code ${code}`));
     });
-    this.worker.postMessage({ type: 'init', init });
+    this.worker.postMessage({ type: 'init', init, status: this.status });
   }
 
   private onMessage(m: { type: string; id?: number; result?: Result; message?: string }): void {
     if (m.type === 'done') {
-      this.inFlight.delete(m.id!);
-      this.pool.release(this.byId[m.id!]);
+      this.complete(m.id!);
       this.wake();
     } else if (m.type === 'result') {
       this.result?.(m.result!);
@@ -65,10 +74,24 @@ export class WorkerStage<Result> {
     for (const f of w) f();
   }
 
+  private complete(id: number): void {
+    if (!this.inFlight.delete(id)) return; // already seen through the flags
+    this.pool.release(this.byId[id]);
+  }
+
+  /** Release the batches the worker has flagged done (no event-loop turn needed). */
+  private poll(): void {
+    for (const id of this.inFlight) if (id < MAX_TRACKED && Atomics.load(this.status, id) === 0) this.complete(id);
+  }
+
   /** Give a (shared) batch to the worker; it returns to the pool when the worker is done with it. */
   async send(batch: PacketBatch): Promise<void> {
     if (!(batch.buffer instanceof SharedArrayBuffer)) throw new Error('WorkerStage needs batches from a shared BatchPool');
-    while (this.inFlight.size >= this.maxInFlight && !this.failure) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.inFlight.size >= this.maxInFlight) this.poll();
+    while (this.inFlight.size >= this.maxInFlight && !this.failure) {
+      await new Promise<void>((r) => this.waiters.push(r));
+      this.poll();
+    }
     if (this.failure) throw this.failure;
     let id = this.ids.get(batch);
     let buffer: SharedArrayBuffer | undefined;
@@ -79,6 +102,7 @@ export class WorkerStage<Result> {
       buffer = batch.buffer as SharedArrayBuffer;
     }
     this.inFlight.add(id);
+    if (id < MAX_TRACKED) Atomics.store(this.status, id, 1);
     this.worker.postMessage({ type: 'batch', id, buffer, capacity: batch.capacity, flags: batch.flags });
   }
 

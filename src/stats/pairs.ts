@@ -17,6 +17,8 @@ import { DistinctCounter, mix32 } from './distinct.js';
 /** 2^22 slots × 8 bytes = 32 MiB: 2.9 M exact pairs at the 0.7 load limit. */
 const DEFAULT_BITS = 22;
 const MAX_LOAD = 0.7;
+/** 2^18 memo slots. */
+const MEMO_SHIFT = 14;
 
 export class KeyedDistinct {
   private readonly keys: Int32Array;
@@ -27,6 +29,8 @@ export class KeyedDistinct {
   /** Exact distinct count per key. */
   readonly exact: Float64Array;
   private readonly overflow = new Map<number, DistinctCounter>();
+  private readonly memoKey = new Int32Array(1 << (32 - MEMO_SHIFT));
+  private readonly memoValue = new Int32Array(1 << (32 - MEMO_SHIFT));
 
   /**
    * @param keySpace keys are integers 0 … keySpace − 1
@@ -47,6 +51,12 @@ export class KeyedDistinct {
   /** Count `value` (an int32: an IPv4 address | 0, or a hash) under key. */
   add(key: number, value: number): void {
     const k = key + 1;
+    // Scanners repeat (port, source) pairs: a direct-mapped memo of recent pairs (2 MiB, cache
+    // resident) answers most repeats without touching the big table.
+    const m = Math.imul(value ^ Math.imul(k, 0x85ebca6b), 0x9e3779b1) >>> MEMO_SHIFT;
+    if (this.memoKey[m] === k && this.memoValue[m] === value) return;
+    this.memoKey[m] = k;
+    this.memoValue[m] = value;
     const keys = this.keys;
     const values = this.values;
     const mask = this.mask;
