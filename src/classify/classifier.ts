@@ -93,6 +93,15 @@ for (const a of [0, 10, 127]) RFC5735_OCTET[a] = 2;
 for (let a = 224; a < 256; a++) RFC5735_OCTET[a] = 2;
 for (const a of [169, 172, 192, 198, 203]) RFC5735_OCTET[a] = 1;
 
+/** Composite tags (spoofed, erratic, non-routable) of each half of a filter bit set. */
+const TAGS_OF_LOW = new Uint8Array(65536);
+const TAGS_OF_HIGH = new Uint8Array(65536);
+for (let v = 0; v < 65536; v++) {
+  for (const [table, bits] of [[TAGS_OF_LOW, v], [TAGS_OF_HIGH, v * 65536]] as const) {
+    table[v] = ((bits & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) | ((bits & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) | ((bits & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0);
+  }
+}
+
 function rfc5735Bits(ip: number): number {
   const o = RFC5735_OCTET[ip >>> 24];
   if (o === 0) return 0;
@@ -116,7 +125,10 @@ export class Classifier {
 
   /**
    * Classify every row. With `withFilters` false the corsaro3 filters and tags are
-   * left for spoofingFilters() (another thread can run them: they are the costly part).
+   * left for spoofingFilters() (another thread can run them).
+   *
+   * One loop with every column in a local and the rules inlined: this runs for
+   * every packet, and property loads and calls per row cost more than the rules.
    */
   classify(b: PacketBatch, withFilters = true): void {
     const n = b.length;
@@ -127,6 +139,14 @@ export class Classifier {
     const flagsCol = b.tcpFlags;
     const src = b.src;
     const dst = b.dst;
+    const ipIdCol = b.ipId;
+    const seqCol = b.seq;
+    const dportCol = b.dport;
+    const windowCol = b.window;
+    const ttlCol = b.ttl;
+    const hlCol = b.tcpHdrLen;
+    const fragFlagsCol = b.fragFlags;
+    const icmpTypeCol = b.icmpType;
     const kindCol = b.kind;
     const toolsCol = b.tools;
     const filtersCol = b.filters;
@@ -160,40 +180,69 @@ export class Classifier {
       let kind: number = TrafficKind.OTHER;
       if (!fragment) {
         if (proto === PROTO_TCP) {
-          if (((flags & TCP_SYN) !== 0 && (flags & TCP_ACK) !== 0) || (flags & TCP_RST) !== 0) kind = TrafficKind.BACKSCATTER;
+          if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) || (flags & TCP_RST) !== 0) kind = TrafficKind.BACKSCATTER;
           else if ((flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN) kind = TrafficKind.TCP_SYN;
           else kind = TrafficKind.TCP_OTHER;
         } else if (proto === PROTO_UDP) {
           kind = TrafficKind.UDP;
         } else if (proto === PROTO_ICMP && v === 4) {
-          const t = b.icmpType[i];
+          const t = icmpTypeCol[i];
           if (t === 8) kind = TrafficKind.ICMP_ECHO;
           else if (ICMP4_RESPONSE[t] !== 0) kind = TrafficKind.BACKSCATTER;
         } else if (proto === PROTO_ICMPV6 && v === 6) {
-          const t = b.icmpType[i];
+          const t = icmpTypeCol[i];
           if (t === 128) kind = TrafficKind.ICMP_ECHO;
           else if (ICMP6_RESPONSE[t] !== 0) kind = TrafficKind.BACKSCATTER;
         }
       }
       kindCol[i] = kind;
       if (kind === TrafficKind.BACKSCATTER) this.victim(b, i, v, proto, flags);
-      if (v === 4) {
-        const d = dst[i];
-        // int32 arguments: a uint32 above 2^31 would be boxed into a heap number per call.
-        sensorCol[i] = dn !== null ? dn.sensorOf(d | 0) : 0;
-        scopeCol[i] = dn !== null ? dn.scopeOf(src[i] | 0) : 0;
-        toolsCol[i] = kind === TrafficKind.TCP_SYN || kind === TrafficKind.UDP || kind === TrafficKind.ICMP_ECHO ? this.tools(b, i, kind) : 0;
-        if (withFilters) this.filterRow(b, i, proto, fragment, flags);
-      } else {
+      if (v !== 4) {
         const w = i << 2;
         sensorCol[i] = dn !== null ? dn.sensorOfV6(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) : 0;
         scopeCol[i] = dn !== null ? dn.scopeOfV6(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]) : 0;
         toolsCol[i] = 0;
         tagsCol[i] = 0;
         filtersCol[i] = FilterBit.NOTIP;
+        continue;
       }
+      const d = dst[i];
+      // int32 arguments: a uint32 above 2^31 would be boxed into a heap number per call.
+      sensorCol[i] = dn !== null ? dn.sensorOf(d | 0) : 0;
+      scopeCol[i] = dn !== null ? dn.scopeOf(src[i] | 0) : 0;
+      // Tool fingerprints of probes (methods.md §1); IPv4 only, where the rules are defined.
+      let tools = 0;
+      if (kind === TrafficKind.TCP_SYN || kind === TrafficKind.UDP || kind === TrafficKind.ICMP_ECHO) {
+        const ipId = ipIdCol[i];
+        if (ipId === ZMAP_IP_ID) tools = ToolBit.ZMAP;
+        if (kind === TrafficKind.TCP_SYN) {
+          const seq = seqCol[i];
+          const win = windowCol[i];
+          const ttl = ttlCol[i];
+          const hl = hlCol[i];
+          if (seq === d) tools |= ToolBit.MIRAI;
+          if (ipId === ((d ^ dportCol[i] ^ seq) & 0xffff)) tools |= ToolBit.MASSCAN;
+          if (hl === 20) {
+            if (ttl >= 200 && win === 1024) tools |= ToolBit.MASSCAN_SHAPE;
+            if (win === 512) tools |= ToolBit.HPING3;
+          } else if ((fragFlagsCol[i] & FRAG_DF) === 0) tools |= this.optionTools(b, i, hl, win, ttl);
+        }
+      }
+      toolsCol[i] = tools;
+      if (withFilters) this.filterRow(b, i, proto, fragment, flags);
     }
     b.classified = withFilters;
+  }
+
+  /** nmap and ZMap ≥ 4.1: SYNs with their exact option layouts. */
+  private optionTools(b: PacketBatch, i: number, hl: number, win: number, ttl: number): number {
+    const layout = b.tcpOptLayout[i];
+    const mss = b.tcpMss[i];
+    const ipLen = b.ipLen[i];
+    let t = 0;
+    if (hl === 24 && win === 1024 && layout === LAYOUT_MSS && mss === 1460 && ipLen === 44 && ttl <= 59) t |= ToolBit.NMAP;
+    if (hl === 32 && win === 65535 && layout === LAYOUT_ZMAP4 && mss === 1460 && b.tcpWscale[i] === 8 && ipLen === 52 && ttl <= 64) t |= ToolBit.ZMAP4;
+    return t;
   }
 
   /** The corsaro3 filters and composite tags of every row (after classify(b, false)). */
@@ -210,36 +259,7 @@ export class Classifier {
   private filterRow(b: PacketBatch, i: number, proto: number, fragment: boolean, flags: number): void {
     const f = this.filters(b, i, proto, fragment, flags);
     b.filters[i] = f;
-    b.tags[i] =
-      ((f & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) |
-      ((f & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) |
-      ((f & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0) |
-      ((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN ? SpoofTag.LARGE_SCALE_SCAN : 0);
-  }
-
-  /** Tool fingerprints of a probe (methods.md §1); IPv4 only, where the rules are defined. */
-  private tools(b: PacketBatch, i: number, kind: number): number {
-    let t = b.ipId[i] === ZMAP_IP_ID ? ToolBit.ZMAP : 0;
-    if (kind !== TrafficKind.TCP_SYN) return t;
-    const dst = b.dst[i];
-    const seq = b.seq[i];
-    const win = b.window[i];
-    const ttl = b.ttl[i];
-    const hl = b.tcpHdrLen[i];
-    const df = (b.fragFlags[i] & FRAG_DF) !== 0;
-    if (seq === dst) t |= ToolBit.MIRAI;
-    if (b.ipId[i] === ((dst ^ b.dport[i] ^ seq) & 0xffff)) t |= ToolBit.MASSCAN;
-    if (hl === 20) {
-      if (ttl >= 200 && win === 1024) t |= ToolBit.MASSCAN_SHAPE;
-      if (win === 512) t |= ToolBit.HPING3;
-    } else if (!df) {
-      const layout = b.tcpOptLayout[i];
-      const mss = b.tcpMss[i];
-      const ipLen = b.ipLen[i];
-      if (hl === 24 && win === 1024 && layout === LAYOUT_MSS && mss === 1460 && ipLen === 44 && ttl <= 59) t |= ToolBit.NMAP;
-      if (hl === 32 && win === 65535 && layout === LAYOUT_ZMAP4 && mss === 1460 && b.tcpWscale[i] === 8 && ipLen === 52 && ttl <= 64) t |= ToolBit.ZMAP4;
-    }
-    return t;
+    b.tags[i] = TAGS_OF_LOW[f & 0xffff] | TAGS_OF_HIGH[f >>> 16] | (((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN) ? SpoofTag.LARGE_SCALE_SCAN : 0);
   }
 
   /** Backscatter: victim, ports, protocol and the response type, as corsaro3's dos plugin assigns them. */

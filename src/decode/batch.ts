@@ -16,7 +16,7 @@
  */
 
 /** Bytes of transport payload kept per row (head), and of its end when it is longer (tail). */
-export const PAYLOAD_HEAD = 64;
+export const PAYLOAD_HEAD = 48;
 export const PAYLOAD_TAIL = 16;
 
 type Ctor = Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor | Float64ArrayConstructor;

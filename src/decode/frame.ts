@@ -319,7 +319,7 @@ function excerpt(dv: DataView, start: number, end: number, batch: PacketBatch, r
 
 function copyWords(src: DataView, from: number, dst: DataView, to: number, n: number): void {
   let i = 0;
-  for (; i + 4 <= n; i += 4) dst.setUint32(to + i, src.getUint32(from + i));
+  for (; i + 4 <= n; i += 4) dst.setUint32(to + i, src.getUint32(from + i, true), true); // little-endian both ways: no byte swaps
   for (; i < n; i++) dst.setUint8(to + i, src.getUint8(from + i));
 }
 
