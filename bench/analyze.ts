@@ -12,7 +12,7 @@ if (!file) {
   process.stderr.write('usage: analyze FILE [CIDR,CIDR]\n');
   process.exit(2);
 }
-const geo = await GeoDb.load();
+const geo = await GeoDb.load({ shared: true });
 const darknet = Darknet.fromCidrs(cidrs.split(','));
 const t0 = process.hrtime.bigint();
 const { report } = await analyze([file], darknet, geo);

@@ -44,13 +44,15 @@ export interface AnalysisResult {
 export async function analyze(inputs: readonly string[], darknet: Darknet, geo: GeoDb, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const top = opts.top ?? 20;
   const useWorker = opts.worker ?? availableParallelism() > 1;
-  const set = await CaptureSet.open(inputs, { pool: new BatchPool(DEFAULT_BATCH_ROWS, 16, useWorker) });
+  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 16, useWorker);
+  // The worker starts first: its start-up overlaps with opening the captures. It views the
+  // GeoDb tables in shared memory (load them with { shared: true } to avoid one copy).
+  const stage = useWorker ? new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), { darknet: darknet.toJSON(), geo: geo.shareable(), top } satisfies AnalysisWorkerInit, pool, 4) : null;
+  const set = await CaptureSet.open(inputs, { pool });
   opts.onStart?.(set);
   const classifier = new Classifier(darknet);
   let report: AnalysisReport;
-  if (useWorker) {
-    const init: AnalysisWorkerInit = { darknet: darknet.toJSON(), top };
-    const stage = new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), init, set.pool, 4);
+  if (stage) {
     try {
       for await (const batch of set.batches()) {
         // The spoofing filters run in the worker: it balances the two threads.

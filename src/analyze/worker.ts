@@ -6,12 +6,13 @@
 import { Classifier } from '../classify/classifier.js';
 import { Darknet, type DarknetConfigInput } from '../config/darknet.js';
 import { Enricher } from '../enrich/enricher.js';
-import { GeoDb } from '../enrich/geo.js';
+import { GeoDb, type SharedGeo } from '../enrich/geo.js';
 import { hostStage } from '../pipeline/worker-host.js';
 import { AnalysisSummary, type AnalysisReport } from './summary.js';
 
 export interface AnalysisWorkerInit {
   darknet: DarknetConfigInput;
+  geo: SharedGeo;
   top: number;
 }
 
@@ -24,7 +25,7 @@ let top = 20;
 
 hostStage<AnalysisWorkerInit, AnalysisReport>({
   async init(init) {
-    geo = await GeoDb.load();
+    geo = GeoDb.fromShared(init.geo);
     darknet = new Darknet(init.darknet);
     enricher = new Enricher(geo, darknet.homeCountry);
     classifier = new Classifier(darknet);

@@ -17,7 +17,7 @@ export async function analyzeCommand(inputs: string[], opts: AnalyzeCommandOptio
   if (!darknet) throw new UsageError('analyze needs the darknet: --config FILE or --darknet CIDR[,CIDR...]');
   const top = opts.top === undefined ? 20 : Number(opts.top);
   if (!Number.isInteger(top) || top < 1 || top > 10_000) throw new UsageError(`--top must be an integer from 1 to 10000, got ${opts.top}`);
-  const geo = await GeoDb.load();
+  const geo = await GeoDb.load({ shared: true });
   let progress: Progress | null = null;
   const result = await analyze(inputs, darknet, geo, {
     top,

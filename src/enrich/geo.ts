@@ -90,6 +90,14 @@ export interface GeoLoadOptions {
   cacheDir?: string;
   /** false: neither read nor write a cache (always parse the CSVs). Default true. */
   cache?: boolean;
+  /** Keep the tables in a SharedArrayBuffer so worker threads can use them (see shareable()). */
+  shared?: boolean;
+}
+
+/** A GeoDb as it crosses to a worker thread: the image (in a SharedArrayBuffer) and its labels. */
+export interface SharedGeo {
+  image: Uint8Array;
+  versions: GeoVersions;
 }
 
 /**
@@ -168,14 +176,44 @@ export class GeoDb {
     const key = cacheKey(src);
     const file = join(dir, `geo-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.bin`);
     if (useCache) {
-      const hit = await readCache(file, key);
-      if (hit) return new GeoDb(hit.tables, src.versions, hit.stats, 'cache', file, performance.now() - t0);
+      const hit = await readCache(file, key, opts.shared === true);
+      if (hit) {
+        const db = new GeoDb(hit.tables, src.versions, hit.stats, 'cache', file, performance.now() - t0);
+        if (opts.shared) db.image = hit.image;
+        return db;
+      }
     }
     const [c4, c6, a4, a6] = await Promise.all([readFile(src.country4), readFile(src.country6), readFile(src.asn4), readFile(src.asn6)]);
     const built = buildTables(c4, c6, a4, a6);
     let written: string | null = null;
     if (useCache) written = await writeCache(dir, file, key, built.tables, built.stats, defaultDir);
     return new GeoDb(built.tables, src.versions, built.stats, 'csv', written, performance.now() - t0);
+  }
+
+  /** The image the tables view, when it lives in a SharedArrayBuffer. */
+  private image: Buffer | null = null;
+
+  /**
+   * What a worker thread needs to use these tables without loading or copying
+   * them: the image in a SharedArrayBuffer (built now if the tables were not
+   * loaded into one).
+   */
+  shareable(): SharedGeo {
+    if (!this.image || !(this.image.buffer instanceof SharedArrayBuffer)) {
+      const names = this.namesSection ?? serializeNames(this.names ?? new Map());
+      this.image = buildImage('shared', { country4: this.country4, country6: this.country6, asn4: this.asn4, asn6: this.asn6, names }, this.stats, true);
+    }
+    return { image: this.image, versions: this.versions };
+  }
+
+  /** The tables of another thread's GeoDb (see shareable()): views, no copy, no checksum pass. */
+  static fromShared(s: SharedGeo): GeoDb {
+    const b = Buffer.from(s.image.buffer, s.image.byteOffset, s.image.byteLength);
+    const parsed = parseImage(b, null, false);
+    if (!parsed) throw new Error('shared geo image is not valid');
+    const db = new GeoDb(parsed.tables, s.versions, parsed.stats, 'cache', null, 0);
+    db.image = b;
+    return db;
   }
 
   /** Packed country (see country.ts) of an IPv4 address (uint32), 0 unknown. */
@@ -710,26 +748,32 @@ function deserializeNames(b: Buffer): Map<number, string> {
   return m;
 }
 
+/** The tables as one image (the cache file's format), optionally in a SharedArrayBuffer. */
+function buildImage(key: string, t: { country4: RangeTable4; country6: RangeTable6; asn4: RangeTable4; asn6: RangeTable6; names: Buffer }, stats: GeoStats, shared = false): Buffer {
+  const sections = [t.country4.serialize(), t.country6.serialize(), t.asn4.serialize(), t.asn6.serialize(), t.names];
+  const header = Buffer.from(JSON.stringify({ key, stats }), 'utf8');
+  const headAt = 12;
+  const digestAt = pad4(headAt + header.length);
+  let size = digestAt + 32;
+  for (const s of sections) size += 4 + pad4(s.length);
+  const out = shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.alloc(size);
+  out.write(CACHE_MAGIC, 0, 'latin1');
+  out.writeUInt32LE(header.length, 8);
+  out.set(header, headAt);
+  let at = digestAt + 32;
+  for (const s of sections) {
+    out.writeUInt32LE(s.length, at);
+    out.set(s, at + 4);
+    at += 4 + pad4(s.length);
+  }
+  checksum(out.subarray(digestAt + 32)).copy(out, digestAt);
+  return out;
+}
+
 async function writeCache(dir: string, file: string, key: string, t: GeoTables, stats: GeoStats, inCheckout: boolean): Promise<string | null> {
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    const sections = [t.country4.serialize(), t.country6.serialize(), t.asn4.serialize(), t.asn6.serialize(), serializeNames(t.asNames)];
-    const header = Buffer.from(JSON.stringify({ key, stats }), 'utf8');
-    const headAt = 12;
-    const digestAt = pad4(headAt + header.length);
-    let size = digestAt + 32;
-    for (const s of sections) size += 4 + pad4(s.length);
-    const out = Buffer.alloc(size);
-    out.write(CACHE_MAGIC, 0, 'latin1');
-    out.writeUInt32LE(header.length, 8);
-    out.set(header, headAt);
-    let at = digestAt + 32;
-    for (const s of sections) {
-      out.writeUInt32LE(s.length, at);
-      out.set(s, at + 4);
-      at += 4 + pad4(s.length);
-    }
-    checksum(out.subarray(digestAt + 32)).copy(out, digestAt);
+    const out = buildImage(key, { ...t, names: serializeNames(t.asNames) }, stats);
     await mkdir(dir, { recursive: true });
     // <checkout>/.cache holds a 23 MB derived file: keep it out of git whatever the project's .gitignore says.
     if (inCheckout && !existsSync(join(dir, '.gitignore'))) await writeFile(join(dir, '.gitignore'), '# written by darkscope: derived data, rebuilt on demand\n*\n').catch(() => undefined);
@@ -747,23 +791,33 @@ async function writeCache(dir: string, file: string, key: string, t: GeoTables, 
   }
 }
 
-async function readCache(file: string, key: string): Promise<{ tables: CachedTables; stats: GeoStats } | null> {
+async function readCache(file: string, key: string, shared: boolean): Promise<{ tables: CachedTables; stats: GeoStats; image: Buffer } | null> {
   let b: Buffer;
   try {
     b = await readFile(file);
   } catch {
     return null;
   }
+  if (shared) {
+    // Threads share the image (SharedArrayBuffer) and view the tables in it: one copy in memory.
+    const sab = Buffer.from(new SharedArrayBuffer(b.length));
+    sab.set(b);
+    b = sab;
+  }
+  return parseImage(b, key, true);
+}
+
+/** The tables of an image, as views into it; null when it is not a current, intact image. */
+function parseImage(b: Buffer, key: string | null, verify: boolean): { tables: CachedTables; stats: GeoStats; image: Buffer } | null {
   try {
     if (b.length < 12 || b.toString('latin1', 0, 8) !== CACHE_MAGIC) return null;
     const hlen = b.readUInt32LE(8);
     if (12 + hlen > b.length) return null;
     const header = JSON.parse(b.toString('utf8', 12, 12 + hlen)) as { key?: unknown; stats?: GeoStats };
-    if (header.key !== key || !header.stats) return null;
+    if ((key !== null && header.key !== key) || !header.stats) return null;
     const digestAt = pad4(12 + hlen);
     if (digestAt + 32 > b.length) return null;
-    const digest = checksum(b.subarray(digestAt + 32));
-    if (!digest.equals(b.subarray(digestAt, digestAt + 32))) return null;
+    if (verify && !checksum(b.subarray(digestAt + 32)).equals(b.subarray(digestAt, digestAt + 32))) return null;
     const sections: Buffer[] = [];
     let at = digestAt + 32;
     for (let i = 0; i < 5; i++) {
@@ -782,6 +836,7 @@ async function readCache(file: string, key: string): Promise<{ tables: CachedTab
         asNames: checkNames(sections[4]),
       },
       stats: header.stats,
+      image: b,
     };
   } catch {
     return null; // corrupt: rebuilt by the caller

@@ -17,7 +17,7 @@ export function hostStage<Init, Result>(impl: StageImpl<Init, Result>): void {
   const views: PacketBatch[] = [];
   let status: Int32Array | null = null;
   let ready: Promise<void> = Promise.resolve();
-  port.on('message', (m: { type: string; init?: Init; status?: Int32Array; id?: number; buffer?: SharedArrayBuffer; capacity?: number; flags?: BatchFlags }) => {
+  port.on('message', (m: { type: string; init?: Init; status?: Int32Array; id?: number; gen?: number; buffer?: SharedArrayBuffer; capacity?: number; flags?: BatchFlags }) => {
     ready = ready.then(async () => {
       try {
         if (m.type === 'init') {
@@ -31,7 +31,7 @@ export function hostStage<Init, Result>(impl: StageImpl<Init, Result>): void {
           impl.batch(b);
           // The flag lets a busy producer see it at once; the message wakes one that is waiting.
           if (status && m.id! < status.length) Atomics.store(status, m.id!, 0);
-          port.postMessage({ type: 'done', id: m.id });
+          port.postMessage({ type: 'done', id: m.id, gen: m.gen });
         } else if (m.type === 'finish') {
           port.postMessage({ type: 'result', result: impl.finish() });
         }

@@ -13,8 +13,8 @@
  * waits for a message — a finished batch is reused at once.
  *
  * The worker script receives `{ type: 'init', init, status }`, then
- * `{ type: 'batch', id, buffer?, capacity, flags }` per batch (reply
- * `{ type: 'done', id }`), then `{ type: 'finish' }` (reply
+ * `{ type: 'batch', id, gen, buffer?, capacity, flags }` per batch (reply
+ * `{ type: 'done', id, gen }`), then `{ type: 'finish' }` (reply
  * `{ type: 'result', result }`). A reply `{ type: 'error', message }` or a
  * crash of the worker rejects whatever is pending.
  */
@@ -29,6 +29,8 @@ export class WorkerStage<Result> {
   private readonly ids = new Map<PacketBatch, number>();
   private readonly byId: PacketBatch[] = [];
   private readonly inFlight = new Set<number>();
+  /** How many times each batch id has been sent (its current round). */
+  private readonly gens: number[] = [];
   private waiters: (() => void)[] = [];
   private failure: Error | null = null;
   private result: ((r: Result) => void) | null = null;
@@ -43,7 +45,7 @@ export class WorkerStage<Result> {
     private readonly maxInFlight = 4,
   ) {
     this.worker = new Worker(script);
-    this.worker.on('message', (m: { type: string; id?: number; result?: Result; message?: string }) => this.onMessage(m));
+    this.worker.on('message', (m: { type: string; id?: number; gen?: number; result?: Result; message?: string }) => this.onMessage(m));
     this.worker.on('error', (e) => this.fail(e));
     this.worker.on('exit', (code) => {
       if (code !== 0) this.fail(new Error(`worker exited with code ${code}`));
@@ -51,9 +53,11 @@ export class WorkerStage<Result> {
     this.worker.postMessage({ type: 'init', init, status: this.status });
   }
 
-  private onMessage(m: { type: string; id?: number; result?: Result; message?: string }): void {
+  private onMessage(m: { type: string; id?: number; gen?: number; result?: Result; message?: string }): void {
     if (m.type === 'done') {
-      this.complete(m.id!);
+      // A message can arrive after the flag already returned the batch and it was sent again:
+      // only the round it names may complete it.
+      if (m.gen === this.gens[m.id!]) this.complete(m.id!);
       this.wake();
     } else if (m.type === 'result') {
       this.result?.(m.result!);
@@ -102,8 +106,9 @@ export class WorkerStage<Result> {
       buffer = batch.buffer as SharedArrayBuffer;
     }
     this.inFlight.add(id);
+    const gen = (this.gens[id] = (this.gens[id] ?? 0) + 1);
     if (id < MAX_TRACKED) Atomics.store(this.status, id, 1);
-    this.worker.postMessage({ type: 'batch', id, buffer, capacity: batch.capacity, flags: batch.flags });
+    this.worker.postMessage({ type: 'batch', id, gen, buffer, capacity: batch.capacity, flags: batch.flags });
   }
 
   /** Wait for every batch, then ask the worker for its result and end it. */

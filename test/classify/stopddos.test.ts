@@ -18,7 +18,7 @@ const tshark = JSON.parse(readFileSync(sharedFile('real/stopddos/expected-tshark
 const geoTruth = JSON.parse(readFileSync(sharedFile('real/stopddos/expected-geo-asn.json'), 'utf8')) as Record<string, { unique_src: number; top_countries_by_unique_src: Record<string, number> }>;
 
 async function run(name: string) {
-  const geo = await GeoDb.load();
+  const geo = await GeoDb.load({ shared: true });
   return (await analyze([sharedFile(`real/stopddos/${name}`)], darknet, geo, { top: 10 })).report;
 }
 
