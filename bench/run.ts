@@ -4,6 +4,10 @@
  *   read   read + decode the synthetic darknet mix (default 10M packets) into
  *          PacketBatches, against `tcpdump -r FILE -w /dev/null` on the same
  *          file (libpcap's copy speed) and a plain JS walk of the records.
+ *   analyze read + decode + classify + enrich + summarise (`darkscope analyze`,
+ *          worker thread included, so not pinned) against `tcpdump -r -w
+ *          /dev/null` (not pinned either) on the same file; peak RSS at the
+ *          default size and at --rss-packets (50M) packets, to show it flat.
  *   stream bounded memory on a capture far larger than RAM: the mix repeated
  *          to --stream-gb GB (default 100) through a pipe into read + decode;
  *          prints packets/s and peak RSS (nothing is written to disk).
@@ -28,13 +32,14 @@ interface Args {
   pin: boolean;
   json: boolean;
   streamGb: number;
+  rssPackets: number;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100 };
+  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100, rssPackets: 50_000_000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -49,6 +54,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--data') a.data = resolve(v());
     else if (k === '--no-pin') a.pin = false;
     else if (k === '--stream-gb') a.streamGb = Number(v());
+    else if (k === '--rss-packets') a.rssPackets = Number(v());
     else if (k === '--json') a.json = true;
     else throw new Error(`unknown option ${k}`);
   }
@@ -80,13 +86,13 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function ensureMix(a: Args): Promise<string> {
+async function ensureMix(a: Args, packets = a.packets): Promise<string> {
   mkdirSync(a.data, { recursive: true });
-  const file = join(a.data, `mix-${a.packets}-seed${a.seed}.pcap`);
+  const file = join(a.data, `mix-${packets}-seed${a.seed}.pcap`);
   if (!existsSync(file)) {
     process.stderr.write(`generating ${file} …\n`);
     const t0 = Date.now();
-    await generateMix({ packets: a.packets, seed: a.seed, out: file });
+    await generateMix({ packets, seed: a.seed, out: file });
     process.stderr.write(`generated in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   }
   return file;
@@ -336,9 +342,60 @@ async function benchGeo(a: Args): Promise<Record<string, unknown>> {
   return res;
 }
 
+async function benchAnalyze(a: Args): Promise<Record<string, unknown>> {
+  const file = await ensureMix(a);
+  readFileSync(file).length; // warm the page cache
+  const node = process.execPath;
+  const script = join(here, 'analyze.js');
+  const darkscope: number[] = [];
+  const tcpdumpRuns: number[] = [];
+  let rss = 0;
+  let packets = 0;
+  const tcpdump = have('tcpdump');
+  for (let i = 0; i < a.runs; i++) {
+    const r = JSON.parse(timed(node, [script, file], false).out) as { packets: number; seconds: number; maxRssMB: number };
+    darkscope.push(r.seconds);
+    rss = Math.max(rss, r.maxRssMB);
+    packets = r.packets;
+    if (tcpdump) tcpdumpRuns.push(timed('tcpdump', ['-r', file, '-w', '/dev/null'], false).wallSeconds);
+  }
+  // Flat memory: the same analysis on a capture five times as long.
+  let big: { packets: number; seconds: number; maxRssMB: number } | null = null;
+  if (a.rssPackets > a.packets) {
+    const bigFile = await ensureMix(a, a.rssPackets);
+    big = JSON.parse(timed(node, [script, bigFile], false).out) as { packets: number; seconds: number; maxRssMB: number };
+  }
+  const pps = packets / median(darkscope);
+  const res: Record<string, unknown> = {
+    suite: 'analyze',
+    packets,
+    runs: a.runs,
+    analyzePps: pps,
+    tcpdumpPps: tcpdump ? packets / median(tcpdumpRuns) : null,
+    ratioToTcpdump: tcpdump ? median(tcpdumpRuns) / median(darkscope) : null,
+    peakRssMB: rss,
+    bigPackets: big?.packets ?? null,
+    bigPeakRssMB: big?.maxRssMB ?? null,
+    bigPps: big ? big.packets / big.seconds : null,
+  };
+  if (!a.json) {
+    const m = (x: number) => `${(x / 1e6).toFixed(2)} M packets/s`;
+    process.stdout.write(
+      [
+        `analyze: ${packets.toLocaleString('en')} packets, median of ${a.runs} runs (worker thread on; not pinned, nor is tcpdump)`,
+        `  darkscope analyze ${m(pps)}`,
+        `  tcpdump -r -w     ${tcpdump ? m(res.tcpdumpPps as number) : 'not installed'}`,
+        `  ratio to tcpdump  ${tcpdump ? (res.ratioToTcpdump as number).toFixed(2) + '×' : 'n/a'}   target ≥ 0.5× (goal 1.0×)`,
+        `  peak RSS          ${rss.toFixed(0)} MB at ${(packets / 1e6).toFixed(0)}M packets${big ? `, ${big.maxRssMB.toFixed(0)} MB at ${(big.packets / 1e6).toFixed(0)}M packets (${m(big.packets / big.seconds)})` : ''}   target ≤ 300 MB, flat`,
+      ].join('\n') + '\n',
+    );
+  }
+  return res;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, stream: benchStream, geo: benchGeo };
+  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, stream: benchStream, geo: benchGeo };
   const results: Record<string, unknown>[] = [];
   for (const name of a.suite === 'all' ? Object.keys(suites) : a.suite.split(',')) {
     const s = suites[name];

@@ -75,10 +75,11 @@ export class AnalysisSummary {
   icmpMismatches = 0;
   firstSec = Infinity;
   lastSec = -Infinity;
-  readonly byKind = new Float64Array(8);
-  /** Histograms of whole bit sets (a batch has few distinct ones); per-bit totals are derived at the end. */
-  private readonly toolSets = new Float64Array(65536);
-  private readonly tagSets = new Float64Array(256);
+  /**
+   * Histograms of whole values (a batch has few distinct ones); per-kind, per-bit totals are
+   * derived at the end: kind (3 bits) | tool bits (7) | tag bits (4), and the filter bit set's halves.
+   */
+  private readonly classSets = new Float64Array(1 << 14);
   private readonly filterLow = new Float64Array(65536);
   private readonly filterHigh = new Float64Array(65536);
   readonly byResponse = new Float64Array(16);
@@ -87,6 +88,8 @@ export class AnalysisSummary {
   private readonly portSources = new KeyedDistinct(131072);
   private pairSlots = new Int32Array(0);
   private pairKeys = new Int32Array(0);
+  private rowKeys = new Int32Array(0);
+  private rowMeta = new Int32Array(0);
   /** Packets and distinct sources per packed country code (0 = unknown). */
   private readonly countryPackets = new Float64Array(65536);
   private readonly countrySources: (DistinctCounter | undefined)[] = new Array(65536);
@@ -117,46 +120,51 @@ export class AnalysisSummary {
     const country = b.srcCountry;
     const flags = b.enrichFlags;
     const tsSec = b.tsSec;
-    const byKind = this.byKind;
-    const toolSets = this.toolSets;
-    const tagSets = this.tagSets;
+    const classSets = this.classSets;
     const filterLow = this.filterLow;
     const filterHigh = this.filterHigh;
-    const sources = this.sources;
-    let lastDay = -1;
+    const countryPackets = this.countryPackets;
+    let dayStart = Infinity;
+    let dayEnd = -Infinity;
     let lastSensor = -1;
     let runCount = 0;
-    let decoded = 0;
+    let notIp = 0;
     let notMonitored = 0;
     let minSec = this.firstSec;
     let maxSec = this.lastSec;
-    if (this.pairSlots.length < n) {
+    if (this.rowKeys.length < n) {
+      this.rowKeys = new Int32Array(n);
+      this.rowMeta = new Int32Array(n);
       this.pairSlots = new Int32Array(n);
       this.pairKeys = new Int32Array(n);
     }
+    const rowKeys = this.rowKeys;
+    const rowMeta = this.rowMeta;
     const pairSlots = this.pairSlots;
     const pairKeys = this.pairKeys;
+    let keys = 0;
     let pairs = 0;
     for (let i = 0; i < n; i++) {
       const kind = kindCol[i];
-      byKind[kind]++;
       const f = filters[i];
       filterLow[f & 0xffff]++;
       filterHigh[f >>> 16]++;
-      if (ipv[i] === 0) continue;
-      decoded++;
-      toolSets[tools[i]]++;
-      tagSets[tags[i]]++;
+      // kind, tool bits and tags in one histogram of their combinations (split at the end).
+      classSets[(kind << 11) | (tools[i] << 4) | tags[i]]++;
+      if (ipv[i] === 0) {
+        notIp++;
+        continue;
+      }
       const s = sensor[i];
       if (s === 0) notMonitored++;
       const sec = tsSec[i];
       if (sec < minSec) minSec = sec;
       if (sec > maxSec) maxSec = sec;
       // Packets per sensor and day, counted in runs (consecutive rows mostly share both).
-      const day = Math.floor(sec / 86400);
-      if (day !== lastDay || s !== lastSensor) {
-        if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
-        lastDay = day;
+      if (sec >= dayEnd || sec < dayStart || s !== lastSensor) {
+        if (runCount > 0) this.countSensorDay(lastSensor, Math.floor(dayStart / 86400), runCount);
+        dayStart = Math.floor(sec / 86400) * 86400;
+        dayEnd = dayStart + 86400;
         lastSensor = s;
         runCount = 0;
       }
@@ -164,28 +172,34 @@ export class AnalysisSummary {
       // int32 keys: V8 passes them without boxing (a uint32 above 2^31 would be a heap number).
       const key = ipv[i] === 4 ? src[i] | 0 : hash128(b.src6[i << 2], b.src6[(i << 2) + 1], b.src6[(i << 2) + 2], b.src6[(i << 2) + 3]) | 0;
       const c = country[i];
-      this.countryPackets[c]++;
-      // A source's country and domesticity never change: count them when the source is new.
-      if (sources.add(key)) {
-        let cs = this.countrySources[c];
-        if (cs === undefined) this.countrySources[c] = cs = new DistinctCounter(14, 16384);
-        cs.add(key);
-        if ((flags[i] & DOMESTIC) !== 0) this.domesticSources.add(key);
-      }
+      countryPackets[c]++;
+      rowKeys[keys] = key;
+      rowMeta[keys++] = (c << 1) | (flags[i] & DOMESTIC);
       if (kind === TrafficKind.BACKSCATTER) {
         this.addVictim(b, i);
         continue;
       }
       const p = proto[i];
       if ((p === PROTO_TCP || p === PROTO_UDP) && kind !== TrafficKind.OTHER) {
-        const slot = (p === PROTO_UDP ? 65536 : 0) + dport[i];
-        pairSlots[pairs] = slot;
+        pairSlots[pairs] = (p === PROTO_UDP ? 65536 : 0) + dport[i];
         pairKeys[pairs++] = key;
       }
     }
-    if (runCount > 0) this.countSensorDay(lastSensor, lastDay, runCount);
-    // Per-port counts in a loop of their own: the lookups are independent, so the CPU keeps
+    if (runCount > 0) this.countSensorDay(lastSensor, Math.floor(dayStart / 86400), runCount);
+    // Distinct counting in loops of their own: the lookups are independent, so the CPU keeps
     // several cache misses in flight instead of one at a time inside the long loop above.
+    // A source's country and domesticity never change: they are counted when the source is new.
+    const sources = this.sources;
+    for (let j = 0; j < keys; j++) {
+      const key = rowKeys[j];
+      if (!sources.add(key)) continue;
+      const meta = rowMeta[j];
+      const c = meta >>> 1;
+      let cs = this.countrySources[c];
+      if (cs === undefined) this.countrySources[c] = cs = new DistinctCounter(14, 16384);
+      cs.add(key);
+      if ((meta & DOMESTIC) !== 0) this.domesticSources.add(key);
+    }
     const ps = this.portSources;
     const portPackets = this.portPackets;
     for (let j = 0; j < pairs; j++) {
@@ -193,7 +207,7 @@ export class AnalysisSummary {
       portPackets[slot]++;
       ps.add(slot, pairKeys[j]);
     }
-    this.decoded += decoded;
+    this.decoded += n - notIp;
     this.notMonitored += notMonitored;
     this.firstSec = minSec;
     this.lastSec = maxSec;
@@ -271,6 +285,16 @@ export class AnalysisSummary {
 
   /** The summary as plain data (what `analyze --json` prints). */
   toJSON(ctx: SummaryContext, top = 20): AnalysisReport {
+    const byKind = new Float64Array(8);
+    const toolSets = new Float64Array(128);
+    const tagSets = new Float64Array(16);
+    for (let v = 0; v < this.classSets.length; v++) {
+      const c = this.classSets[v];
+      if (c === 0) continue;
+      byKind[v >>> 11] += c;
+      toolSets[(v >>> 4) & 0x7f] += c;
+      tagSets[v & 0xf] += c;
+    }
     // Rank the active ports on plain numbers first; build rows (service names) only for the winners.
     const active: number[] = [];
     const sourceCounts = new Float64Array(131072);
@@ -337,9 +361,9 @@ export class AnalysisSummary {
       notMonitored: this.notMonitored,
       firstTimestamp: Number.isFinite(this.firstSec) ? new Date(this.firstSec * 1000).toISOString() : null,
       lastTimestamp: Number.isFinite(this.lastSec) ? new Date(this.lastSec * 1000).toISOString() : null,
-      byKind: Object.fromEntries(KIND_RULES.filter((r) => this.byKind[r.bit] > 0).map((r) => [r.label, this.byKind[r.bit]])),
-      byTool: this.perBit(this.toolSets, 0, TOOL_RULES),
-      bySpoofTag: this.perBit(this.tagSets, 0, TAG_RULES),
+      byKind: Object.fromEntries(KIND_RULES.filter((r) => byKind[r.bit] > 0).map((r) => [r.label, byKind[r.bit]])),
+      byTool: this.perBit(toolSets, 0, TOOL_RULES),
+      bySpoofTag: this.perBit(tagSets, 0, TAG_RULES),
       byFilter: { ...this.perBit(this.filterLow, 0, FILTER_RULES), ...this.perBit(this.filterHigh, 16, FILTER_RULES) },
       byResponse: Object.fromEntries([...this.byResponse].map((c, r) => [RESPONSE_NAMES[r], c]).filter(([name, c]) => name !== '' && (c as number) > 0)),
       icmpMismatches: this.icmpMismatches,
