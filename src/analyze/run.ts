@@ -44,7 +44,7 @@ export interface AnalysisResult {
 export async function analyze(inputs: readonly string[], darknet: Darknet, geo: GeoDb, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const top = opts.top ?? 20;
   const useWorker = opts.worker ?? availableParallelism() > 1;
-  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 16, useWorker);
+  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 12, useWorker);
   // The worker starts first: its start-up overlaps with opening the captures. It views the
   // GeoDb tables in shared memory (load them with { shared: true } to avoid one copy).
   const stage = useWorker ? new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), { darknet: darknet.toJSON(), geo: geo.shareable(), top } satisfies AnalysisWorkerInit, pool, 8) : null;

@@ -64,3 +64,20 @@ test('HeavyHitters: exact while the keys fit; heavy keys survive a flood of new 
   }
   assert.equal(hh.total, 230_000);
 });
+
+test('KeyedDistinct: exact per key while the pair table has room, then exact part + sketch of the rest (no pair twice)', async () => {
+  const { KeyedDistinct } = await import('../../src/stats/pairs.js');
+  const kd = new KeyedDistinct(1024, 12); // 4096 slots: 2867 exact pairs
+  for (let rep = 0; rep < 3; rep++) for (let s = 0; s < 1000; s++) kd.add(7, s * 2654435761);
+  assert.equal(kd.count(7), 1000);
+  assert.equal(kd.approximate, false);
+  // Fill the table past its limit with other keys, then count many new sources under key 9.
+  for (let k = 0; k < 200; k++) for (let s = 0; s < 10; s++) kd.add(k + 100, s);
+  for (let s = 0; s < 20_000; s++) kd.add(9, mix32(s + 1));
+  for (let s = 0; s < 20_000; s++) kd.add(9, mix32(s + 1)); // repeats add nothing
+  assert.ok(kd.approximate);
+  const c9 = kd.count(9);
+  assert.ok(Math.abs(c9 - 20_000) / 20_000 < 3 * 0.092, `key 9 ≈ 20000, got ${c9}`);
+  assert.equal(kd.count(7), 1000, 'pairs counted exactly stay exact');
+  assert.equal(kd.count(500), 0);
+});
