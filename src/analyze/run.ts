@@ -14,17 +14,24 @@ import type { Darknet } from '../config/darknet.js';
 import { Enricher } from '../enrich/enricher.js';
 import type { GeoDb } from '../enrich/geo.js';
 import { portsDataVersion } from '../enrich/services.js';
-import { AnalysisSummary, type AnalysisReport } from './summary.js';
+import { AnalysisSummary, type AnalysisReport, type SummaryState } from './summary.js';
+
+/**
+ * Batches out with the workers at a time (all together): enough to absorb jitter,
+ * few enough that they stay in cache between decode and classification.
+ */
+const IN_FLIGHT = 4;
+const MAX_WORKERS = 4;
 
 export interface AnalyzeOptions {
   /** Rows in the top lists (ports, countries, victims). */
   top?: number;
   /**
-   * Enrich and summarise in a worker thread while this thread reads, decodes
-   * and classifies (default: when the machine has more than one core). The
-   * result is the same either way.
+   * Worker threads that classify, enrich and summarise while this thread reads
+   * and decodes (default: one per other core, at most 4; so none on one core:
+   * all in this thread). The result is the same either way.
    */
-  worker?: boolean;
+  workers?: number;
   /** Called after each batch with its row count (progress display). */
   onBatch?: (rows: number) => void;
   /** Receives the CaptureSet before reading starts (progress source). */
@@ -43,32 +50,47 @@ export interface AnalysisResult {
 
 export async function analyze(inputs: readonly string[], darknet: Darknet, geo: GeoDb, opts: AnalyzeOptions = {}): Promise<AnalysisResult> {
   const top = opts.top ?? 20;
-  const useWorker = opts.worker ?? availableParallelism() > 1;
-  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 12, useWorker);
-  // The worker starts first: its start-up overlaps with opening the captures. It views the
+  const cores = availableParallelism();
+  // This thread is busy reading and decoding: one worker per other core.
+  const workers = opts.workers ?? Math.min(cores - 1, MAX_WORKERS);
+  // Shared batches are few and reused forever (a worker keeps a view of each): keep them all.
+  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 32, workers > 0);
+  // Workers start first: their start-up overlaps with opening the captures. They view the
   // GeoDb tables in shared memory (load them with { shared: true } to avoid one copy).
-  const stage = useWorker ? new WorkerStage<AnalysisReport>(new URL('./worker.js', import.meta.url), { darknet: darknet.toJSON(), geo: geo.shareable(), top } satisfies AnalysisWorkerInit, pool, 8) : null;
-  const set = await CaptureSet.open(inputs, { pool });
+  const init: AnalysisWorkerInit = { darknet: darknet.toJSON(), geo: workers > 0 ? geo.shareable() : (null as never) };
+  const stage = workers > 0 ? new WorkerStage<SummaryState>(new URL('./worker.js', import.meta.url), init, pool, IN_FLIGHT, workers) : null;
+  let set: CaptureSet;
+  try {
+    set = await CaptureSet.open(inputs, { pool });
+  } catch (e) {
+    await stage?.abort(); // else the idle workers keep the process alive
+    throw e;
+  }
   opts.onStart?.(set);
-  const classifier = new Classifier(darknet);
-  let report: AnalysisReport;
+  let summary: AnalysisSummary;
   if (stage) {
+    // With a single worker, classification is done here: decode + classify and
+    // enrich + summarise cost about the same, so the two threads keep pace.
+    const mainClassifier = workers === 1 ? new Classifier(darknet) : null;
+    // This thread reads and decodes; each batch goes to the least busy worker, which
+    // classifies, enriches and summarises it. The workers' summaries are merged at the end.
     try {
       for await (const batch of set.batches()) {
-        // Classified whole here: measured, this balances the two threads best (the worker
-        // enriches and summarises; it can also run the spoofing filters — classify(batch, false)).
-        classifier.classify(batch);
         opts.onBatch?.(batch.length);
+        if (mainClassifier) mainClassifier.classify(batch);
         await stage.send(batch);
       }
     } catch (e) {
       await stage.abort();
       throw e;
     }
-    report = await stage.finish();
+    const states = await stage.finish();
+    summary = AnalysisSummary.fromState(states[0]);
+    for (const st of states.slice(1)) summary.merge(AnalysisSummary.fromState(st));
   } else {
+    const classifier = new Classifier(darknet);
     const enricher = new Enricher(geo, darknet.homeCountry);
-    const summary = new AnalysisSummary();
+    summary = new AnalysisSummary();
     for await (const batch of set.batches()) {
       classifier.classify(batch);
       enricher.enrich(batch);
@@ -76,16 +98,16 @@ export async function analyze(inputs: readonly string[], darknet: Darknet, geo: 
       opts.onBatch?.(batch.length);
       set.pool.release(batch);
     }
-    report = summary.toJSON(
-      {
-        sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
-        sizeV4: darknet.sizeV4,
-        homeCountry: darknet.homeCountry,
-        asName: (asn) => geo.asName(asn),
-      },
-      top,
-    );
   }
+  const report = summary.toJSON(
+    {
+      sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
+      sizeV4: darknet.sizeV4,
+      homeCountry: darknet.homeCountry,
+      asName: (asn) => geo.asName(asn),
+    },
+    top,
+  );
   return {
     report: {
       ...report,

@@ -16,7 +16,7 @@ import { unpackCountry } from '../enrich/country.js';
 import { serviceLabel, serviceName } from '../enrich/services.js';
 import { ClassFlag, FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES, TrafficKind } from '../classify/rules.js';
 import { DistinctCounter, hash128 } from '../stats/distinct.js';
-import { KeyedDistinct } from '../stats/pairs.js';
+import { KeyedDistinct, type KeyedDistinctState } from '../stats/pairs.js';
 import { type HeavyEntry, HeavyHitters } from '../stats/topk.js';
 
 /** Backscatter victims tracked exactly up to this many (then Space-Saving with an error bound). */
@@ -64,6 +64,43 @@ function topK<T>(items: T[], k: number, cmp: (a: T, b: T) => number): T[] {
   return best;
 }
 
+function addInto(a: Float64Array, b: Float64Array): void {
+  for (let i = 0; i < a.length; i++) if (b[i] !== 0) a[i] += b[i];
+}
+
+/** One victim seen by two summaries: the union of what each saw. */
+function mergeVictim(into: VictimPayload, from: VictimPayload): void {
+  if (into.proto < 0) {
+    into.proto = from.proto;
+    into.country = from.country;
+    into.asn = from.asn;
+    into.v6 = from.v6;
+  }
+  // Misra–Gries candidates combine like two halves of one stream.
+  if (into.port === from.port) into.portVotes += from.portVotes;
+  else if (from.portVotes > into.portVotes) {
+    into.port = from.port;
+    into.portVotes = from.portVotes - into.portVotes;
+  } else into.portVotes -= from.portVotes;
+  into.ports.merge(from.ports);
+  into.responses |= from.responses;
+  into.first = Math.min(into.first, from.first);
+  into.last = Math.max(into.last, from.last);
+}
+
+/** What AnalysisSummary.toState() produces: structured-clonable. */
+export interface SummaryState {
+  scalars: number[];
+  arrays: Float64Array[];
+  portSources: KeyedDistinctState;
+  countrySources: [number, ReturnType<DistinctCounter['toState']>][];
+  sources: ReturnType<DistinctCounter['toState']>;
+  domesticSources: ReturnType<DistinctCounter['toState']>;
+  victims4: [number, { key: number | string; count: number; error: number; payload: Omit<VictimPayload, 'ports'> & { ports: ReturnType<DistinctCounter['toState']> } }[]][];
+  victims6: { key: number | string; count: number; error: number; payload: Omit<VictimPayload, 'ports'> & { ports: ReturnType<DistinctCounter['toState']> } }[];
+  sensorDays: [number, number][];
+}
+
 function newVictim(): VictimPayload {
   return { proto: -1, port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null };
 }
@@ -85,7 +122,7 @@ export class AnalysisSummary {
   readonly byResponse = new Float64Array(16);
   /** Packets and distinct sources per destination port, TCP at [port], UDP at [65536 + port]. */
   readonly portPackets = new Float64Array(131072);
-  private readonly portSources = new KeyedDistinct(131072);
+  private readonly portSources: KeyedDistinct;
   private pairSlots = new Int32Array(0);
   private pairKeys = new Int32Array(0);
   private rowKeys = new Int32Array(0);
@@ -104,6 +141,11 @@ export class AnalysisSummary {
   /** (sensor << 20 | day since epoch) → packets. */
   private readonly sensorDays = new Map<number, number>();
   private sensorDaysDropped = 0;
+
+  /** @param portSources the per-port distinct-source table to continue (default: a new, empty one). */
+  constructor(portSources?: KeyedDistinct) {
+    this.portSources = portSources ?? new KeyedDistinct(131072);
+  }
 
   add(b: PacketBatch): void {
     const n = b.length;
@@ -273,6 +315,85 @@ export class AnalysisSummary {
       if (c > 0) out[r.label] = c;
     }
     return out;
+  }
+
+  /**
+   * Add another summary (of other packets: a second worker's share). Exact counts
+   * stay exact (distinct sets are unions, not sums); sketches merge as sketches.
+   */
+  merge(o: AnalysisSummary): void {
+    this.packets += o.packets;
+    this.decoded += o.decoded;
+    this.notMonitored += o.notMonitored;
+    this.icmpMismatches += o.icmpMismatches;
+    this.firstSec = Math.min(this.firstSec, o.firstSec);
+    this.lastSec = Math.max(this.lastSec, o.lastSec);
+    this.sensorDaysDropped += o.sensorDaysDropped;
+    addInto(this.classSets, o.classSets);
+    addInto(this.filterLow, o.filterLow);
+    addInto(this.filterHigh, o.filterHigh);
+    addInto(this.byResponse, o.byResponse);
+    addInto(this.portPackets, o.portPackets);
+    addInto(this.countryPackets, o.countryPackets);
+    this.portSources.merge(o.portSources);
+    this.sources.merge(o.sources);
+    this.domesticSources.merge(o.domesticSources);
+    for (let c = 0; c < o.countrySources.length; c++) {
+      const oc = o.countrySources[c];
+      if (!oc) continue;
+      const mine = this.countrySources[c];
+      if (mine) mine.merge(oc);
+      else this.countrySources[c] = oc;
+    }
+    for (const [proto, hh] of o.victims4) {
+      const mine = this.victims4.get(proto);
+      if (mine) mine.merge(hh.all(), mergeVictim);
+      else this.victims4.set(proto, hh);
+    }
+    this.victims6.merge(o.victims6.all(), mergeVictim);
+    for (const [k, v] of o.sensorDays) {
+      const have = this.sensorDays.get(k);
+      if (have !== undefined) this.sensorDays.set(k, have + v);
+      else if (this.sensorDays.size < MAX_SENSOR_DAYS) this.sensorDays.set(k, v);
+      else this.sensorDaysDropped += v;
+    }
+  }
+
+  /** Plain data to send to another thread (structured clone), and the buffers to move with it. */
+  toState(): { state: SummaryState; transfer: ArrayBuffer[] } {
+    const ps = this.portSources.toState();
+    const victimEntries = (hh: HeavyHitters<VictimPayload>) => hh.all().map((e) => ({ key: e.key, count: e.count, error: e.error, payload: { ...e.payload, ports: e.payload.ports.toState() } }));
+    const state: SummaryState = {
+      scalars: [this.packets, this.decoded, this.notMonitored, this.icmpMismatches, this.firstSec, this.lastSec, this.sensorDaysDropped],
+      arrays: [this.classSets, this.filterLow, this.filterHigh, this.byResponse, this.portPackets, this.countryPackets],
+      portSources: ps.state,
+      countrySources: this.countrySources.flatMap((c, code) => (c ? [[code, c.toState()] as [number, ReturnType<DistinctCounter['toState']>]] : [])),
+      sources: this.sources.toState(),
+      domesticSources: this.domesticSources.toState(),
+      victims4: [...this.victims4].map(([proto, hh]) => [proto, victimEntries(hh)]),
+      victims6: victimEntries(this.victims6),
+      sensorDays: [...this.sensorDays],
+    };
+    return { state, transfer: [...ps.transfer, ...state.arrays.map((a) => a.buffer as ArrayBuffer)] };
+  }
+
+  static fromState(s: SummaryState): AnalysisSummary {
+    const m = new AnalysisSummary(KeyedDistinct.fromState(s.portSources));
+    const w = m as unknown as Record<string, unknown>;
+    [m.packets, m.decoded, m.notMonitored, m.icmpMismatches, m.firstSec, m.lastSec, m.sensorDaysDropped] = s.scalars;
+    ['classSets', 'filterLow', 'filterHigh', 'byResponse', 'portPackets', 'countryPackets'].forEach((name, i) => (w[name] = s.arrays[i]));
+    for (const [code, st] of s.countrySources) m.countrySources[code] = DistinctCounter.fromState(st);
+    w.sources = DistinctCounter.fromState(s.sources);
+    w.domesticSources = DistinctCounter.fromState(s.domesticSources);
+    const revive = (entries: SummaryState['victims6']) => entries.map((e) => ({ ...e, payload: { ...e.payload, ports: DistinctCounter.fromState(e.payload.ports) } }));
+    for (const [proto, entries] of s.victims4) {
+      const hh = new HeavyHitters<VictimPayload>(VICTIM_SLOTS, newVictim, true);
+      hh.merge(revive(entries), mergeVictim);
+      m.victims4.set(proto, hh);
+    }
+    m.victims6.merge(revive(s.victims6), mergeVictim);
+    for (const [k, v] of s.sensorDays) m.sensorDays.set(k, v);
+    return m;
   }
 
   /** All victims, IPv4 ones first by protocol, as (entry, address text) pairs. */

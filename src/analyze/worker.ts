@@ -1,6 +1,7 @@
 /**
- * The analysis worker: spoofing filters, enrichment and summary of batches
- * that the main thread has read, decoded and classified (see run.ts). Runs in its own thread so the
+ * An analysis worker: classification, enrichment and summary of the batches
+ * the main thread has read and decoded (see run.ts); its summary goes back
+ * to be merged with the other workers'. Runs in its own thread so the
  * two halves of the pipeline use both cores.
  */
 import { Classifier } from '../classify/classifier.js';
@@ -8,12 +9,11 @@ import { Darknet, type DarknetConfigInput } from '../config/darknet.js';
 import { Enricher } from '../enrich/enricher.js';
 import { GeoDb, type SharedGeo } from '../enrich/geo.js';
 import { hostStage } from '../pipeline/worker-host.js';
-import { AnalysisSummary, type AnalysisReport } from './summary.js';
+import { AnalysisSummary, type SummaryState } from './summary.js';
 
 export interface AnalysisWorkerInit {
   darknet: DarknetConfigInput;
   geo: SharedGeo;
-  top: number;
 }
 
 let classifier: Classifier;
@@ -21,31 +21,23 @@ let enricher: Enricher;
 let summary: AnalysisSummary;
 let darknet: Darknet;
 let geo: GeoDb;
-let top = 20;
 
-hostStage<AnalysisWorkerInit, AnalysisReport>({
+hostStage<AnalysisWorkerInit, SummaryState>({
   async init(init) {
     geo = GeoDb.fromShared(init.geo);
     darknet = new Darknet(init.darknet);
     enricher = new Enricher(geo, darknet.homeCountry);
     classifier = new Classifier(darknet);
     summary = new AnalysisSummary();
-    top = init.top;
   },
   batch(b) {
-    if (!b.classified) classifier.spoofingFilters(b);
+    if (!b.classified) classifier.classify(b);
     enricher.enrich(b);
     summary.add(b);
   },
   finish() {
-    return summary.toJSON(
-      {
-        sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
-        sizeV4: darknet.sizeV4,
-        homeCountry: darknet.homeCountry,
-        asName: (asn) => geo.asName(asn),
-      },
-      top,
-    );
+    // The raw summary goes back (its big tables moved, not copied): the main thread merges the workers'.
+    const { state, transfer } = summary.toState();
+    return { result: state, transfer };
   },
 });

@@ -3,7 +3,8 @@
  * keys at once, in fixed memory.
  *
  * One open-addressing table of (key, source) pairs holds every pair exactly
- * — one random memory access per packet, where a counter object per key
+ * — one random memory access per packet (key and source side by side, one
+ * cache line), where a counter object per key
  * costs three or four dependent ones (object, table object, table) once
  * thousands of keys are active. When the table is full, pairs not in it go
  * to a small HyperLogLog per key (2^7 registers, ±9.2 %) in one flat arena:
@@ -26,8 +27,8 @@ const SKETCH_P = 7;
 const SKETCH_M = 1 << SKETCH_P;
 
 export class KeyedDistinct {
-  private readonly keys: Int32Array;
-  private readonly values: Int32Array;
+  /** Slot i: key + 1 at 2i (0 = empty), source at 2i + 1. */
+  private readonly slots: Int32Array;
   private readonly mask: number;
   private readonly limit: number;
   private used = 0;
@@ -37,8 +38,8 @@ export class KeyedDistinct {
   private readonly sketches: Uint8Array;
   private readonly sketched: Uint8Array;
   private anySketched = false;
-  private readonly memoKey = new Int32Array(1 << (32 - MEMO_SHIFT));
-  private readonly memoValue = new Int32Array(1 << (32 - MEMO_SHIFT));
+  /** Memo slot m: key + 1 at 2m, source at 2m + 1. */
+  private readonly memo = new Int32Array(2 << (32 - MEMO_SHIFT));
 
   /**
    * @param keySpace keys are integers 0 … keySpace − 1
@@ -49,8 +50,7 @@ export class KeyedDistinct {
     bits = DEFAULT_BITS,
   ) {
     const size = 1 << bits;
-    this.keys = new Int32Array(size).fill(0); // key + 1; 0 = empty (fill: resident now, not as it fills)
-    this.values = new Int32Array(size).fill(0);
+    this.slots = new Int32Array(2 * size).fill(0); // fill: resident now, not as it fills
     this.mask = size - 1;
     this.limit = Math.floor(size * MAX_LOAD);
     this.exact = new Float64Array(keySpace);
@@ -64,23 +64,23 @@ export class KeyedDistinct {
     const k = key + 1;
     // Scanners repeat (port, source) pairs: a direct-mapped memo of recent pairs (2 MiB, cache
     // resident) answers most repeats without touching the big table.
-    const m = Math.imul(value ^ Math.imul(k, 0x85ebca6b), 0x9e3779b1) >>> MEMO_SHIFT;
-    if (this.memoKey[m] === k && this.memoValue[m] === value) return;
-    this.memoKey[m] = k;
-    this.memoValue[m] = value;
-    const keys = this.keys;
-    const values = this.values;
+    const memo = this.memo;
+    const m = (Math.imul(value ^ Math.imul(k, 0x85ebca6b), 0x9e3779b1) >>> MEMO_SHIFT) << 1;
+    if (memo[m] === k && memo[m + 1] === value) return;
+    memo[m] = k;
+    memo[m + 1] = value;
+    const slots = this.slots;
     const mask = this.mask;
     let i = mix32(value ^ Math.imul(k, 0x9e3779b1)) & mask;
     for (;;) {
-      const have = keys[i];
+      const have = slots[2 * i];
       if (have === 0) break;
-      if (have === k && values[i] === value) return;
+      if (have === k && slots[2 * i + 1] === value) return;
       i = (i + 1) & mask;
     }
     if (this.used < this.limit) {
-      keys[i] = k;
-      values[i] = value;
+      slots[2 * i] = k;
+      slots[2 * i + 1] = value;
       this.used++;
       this.exact[key]++;
       return;
@@ -116,4 +116,51 @@ export class KeyedDistinct {
   get approximate(): boolean {
     return this.anySketched;
   }
+
+  /**
+   * Add everything `other` counted. Its exact pairs go through add() (a pair both
+   * counted is counted once); its sketches are merged register by register — once
+   * tables overflow, a pair exact in one and sketched in the other can count twice
+   * (the counts are estimates from then on anyway).
+   */
+  merge(other: KeyedDistinct): void {
+    if (other.keySpace !== this.keySpace) throw new RangeError('cannot merge KeyedDistinct of different key spaces');
+    const os = other.slots;
+    for (let i = 0; i < os.length; i += 2) if (os[i] !== 0) this.add(os[i] - 1, os[i + 1]);
+    if (!other.anySketched) return;
+    for (let key = 0; key < this.keySpace; key++) {
+      if (!other.sketched[key]) continue;
+      const base = key * SKETCH_M;
+      for (let j = 0; j < SKETCH_M; j++) if (other.sketches[base + j] > this.sketches[base + j]) this.sketches[base + j] = other.sketches[base + j];
+      this.sketched[key] = 1;
+    }
+    this.anySketched = true;
+  }
+
+  /** Plain data for another thread; `transfer` lists the buffers to move rather than copy. */
+  toState(): { state: KeyedDistinctState; transfer: ArrayBuffer[] } {
+    const state: KeyedDistinctState = { keySpace: this.keySpace, slots: this.slots, used: this.used, exact: this.exact, sketches: this.sketches, sketched: this.sketched, anySketched: this.anySketched };
+    return { state, transfer: [this.slots.buffer, this.exact.buffer, this.sketches.buffer, this.sketched.buffer] as ArrayBuffer[] };
+  }
+
+  static fromState(s: KeyedDistinctState): KeyedDistinct {
+    const kd = Object.create(KeyedDistinct.prototype) as KeyedDistinct;
+    const w = kd as unknown as Record<string, unknown>;
+    Object.assign(w, {
+      keySpace: s.keySpace, slots: s.slots, mask: s.slots.length / 2 - 1, limit: Math.floor((s.slots.length / 2) * MAX_LOAD), used: s.used,
+      exact: s.exact, sketches: s.sketches, sketched: s.sketched, anySketched: s.anySketched,
+      memo: new Int32Array(2 << (32 - MEMO_SHIFT)),
+    });
+    return kd;
+  }
+}
+
+export interface KeyedDistinctState {
+  keySpace: number;
+  slots: Int32Array;
+  used: number;
+  exact: Float64Array;
+  sketches: Uint8Array;
+  sketched: Uint8Array;
+  anySketched: boolean;
 }

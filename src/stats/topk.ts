@@ -96,6 +96,25 @@ export class HeavyHitters<P> {
     return this.entries.length;
   }
 
+  /** Every entry, in no particular order (for merging and for moving across threads). */
+  all(): readonly HeavyEntry<P>[] {
+    return this.entries;
+  }
+
+  /**
+   * Add another table's entries: counts add up (exact while neither table has
+   * evicted anything), errors add up, payloads are combined by `mergePayload`.
+   */
+  merge(other: readonly HeavyEntry<P>[], mergePayload: (into: P, from: P) => void): void {
+    for (const o of other) {
+      const fresh = this.index.get(o.key) === undefined;
+      const e = this.add(o.key, o.count);
+      e.error += o.error;
+      if (fresh && e.count === o.count) e.payload = o.payload;
+      else mergePayload(e.payload, o.payload);
+    }
+  }
+
   /** The n largest entries, by count then key (deterministic). */
   top(n = this.capacity): HeavyEntry<P>[] {
     return [...this.entries].sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).slice(0, n);
