@@ -32,6 +32,8 @@ export interface AnalyzeOptions {
    * all in this thread). The result is the same either way.
    */
   workers?: number;
+  /** Rows per PacketBatch (default DEFAULT_BATCH_ROWS); small batches spread a small capture over the workers. */
+  batchRows?: number;
   /** Called after each batch with its row count (progress display). */
   onBatch?: (rows: number) => void;
   /** Receives the CaptureSet before reading starts (progress source). */
@@ -54,7 +56,7 @@ export async function analyze(inputs: readonly string[], darknet: Darknet, geo: 
   // This thread is busy reading and decoding: one worker per other core.
   const workers = opts.workers ?? Math.min(cores - 1, MAX_WORKERS);
   // Shared batches are few and reused forever (a worker keeps a view of each): keep them all.
-  const pool = new BatchPool(DEFAULT_BATCH_ROWS, 32, workers > 0);
+  const pool = new BatchPool(opts.batchRows ?? DEFAULT_BATCH_ROWS, 32, workers > 0);
   // Workers start first: their start-up overlaps with opening the captures. They view the
   // GeoDb tables in shared memory (load them with { shared: true } to avoid one copy).
   const init: AnalysisWorkerInit = { darknet: darknet.toJSON(), geo: workers > 0 ? geo.shareable() : (null as never) };

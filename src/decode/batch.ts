@@ -502,6 +502,11 @@ export class BatchPool {
     return this.shared ? PacketBatch.shared(this.rows) : new PacketBatch(this.rows);
   }
 
+  /** Batches waiting for reuse. */
+  get idle(): number {
+    return this.free.length;
+  }
+
   release(b: PacketBatch): void {
     if (b.capacity !== this.rows || this.free.length >= this.maxFree) return;
     b.reset();

@@ -81,3 +81,40 @@ test('KeyedDistinct: exact per key while the pair table has room, then exact par
   assert.equal(kd.count(7), 1000, 'pairs counted exactly stay exact');
   assert.equal(kd.count(500), 0);
 });
+
+test('KeyedDistinct merge: exact pairs are a union (shared pairs once); sketches merge; state round-trips', async () => {
+  const { KeyedDistinct } = await import('../../src/stats/pairs.js');
+  const a = new KeyedDistinct(64, 12);
+  const b = new KeyedDistinct(64, 12);
+  for (let s = 0; s < 500; s++) a.add(3, s);
+  for (let s = 250; s < 750; s++) b.add(3, s); // 250 shared with a
+  for (let s = 0; s < 100; s++) b.add(5, s);
+  const back = KeyedDistinct.fromState(structuredClone(b.toState().state));
+  assert.equal(back.count(3), 500);
+  a.merge(back);
+  assert.equal(a.count(3), 750);
+  assert.equal(a.count(5), 100);
+  assert.equal(a.approximate, false);
+  // Overflow in both halves: the merged estimate stays within the sketch's error of the union.
+  const c = new KeyedDistinct(64, 10); // 716 exact pairs
+  const d = new KeyedDistinct(64, 10);
+  for (let s = 0; s < 6000; s++) c.add(1, mix32(s + 1));
+  for (let s = 3000; s < 9000; s++) d.add(1, mix32(s + 1));
+  c.merge(d);
+  assert.ok(c.approximate);
+  assert.ok(Math.abs(c.count(1) - 9000) / 9000 < 3 * 0.092, `≈ 9000, got ${c.count(1)}`);
+  assert.throws(() => c.merge(new KeyedDistinct(32, 10)), /different key spaces/);
+});
+
+test('HeavyHitters merge: counts of the same key add up; state round-trips through structured clone', async () => {
+  const { HeavyHitters } = await import('../../src/stats/topk.js');
+  const mk = () => new HeavyHitters<{ n: number }>(16, () => ({ n: 0 }));
+  const a = mk();
+  const b = mk();
+  for (let i = 0; i < 100; i++) a.add(`k${i % 4}`).payload.n++;
+  for (let i = 0; i < 60; i++) b.add(`k${i % 3}`).payload.n++;
+  a.merge(structuredClone(b.all()), (into, from) => (into.n += from.n));
+  const got = Object.fromEntries(a.top(10).map((e) => [e.key, [e.count, e.payload.n]]));
+  assert.deepEqual(got, { k0: [45, 45], k1: [45, 45], k2: [45, 45], k3: [25, 25] });
+  assert.equal(a.total, 160);
+});
