@@ -25,11 +25,20 @@ export const VICTIM_SLOTS = 10_000;
 const MAX_SENSOR_DAYS = 100_000;
 const DOMESTIC = 1;
 
+/**
+ * Ports counted exactly per victim: the victim's main port is reported only
+ * while all its ports fit (a vote over more would depend on the order the
+ * packets were counted in, and so on how batches fell between workers).
+ */
+const VICTIM_PORT_SLOTS = 8;
+
 interface VictimPayload {
   proto: number;
-  /** Majority-vote candidate for the victim's port (Misra–Gries with one counter). */
-  port: number;
-  portVotes: number;
+  /** The first VICTIM_PORT_SLOTS distinct ports and their packets; portsFull once a further port came. */
+  portList: number[];
+  portPackets: number[];
+  portsFull: boolean;
+  /** Distinct ports (exact to 64, then estimated). */
   ports: DistinctCounter;
   country: number;
   asn: number;
@@ -68,6 +77,30 @@ function addInto(a: Float64Array, b: Float64Array): void {
   for (let i = 0; i < a.length; i++) if (b[i] !== 0) a[i] += b[i];
 }
 
+function countVictimPort(v: VictimPayload, port: number, packets: number): void {
+  const list = v.portList;
+  for (let j = 0; j < list.length; j++)
+    if (list[j] === port) {
+      v.portPackets[j] += packets;
+      return;
+    }
+  if (list.length < VICTIM_PORT_SLOTS) {
+    list.push(port);
+    v.portPackets.push(packets);
+  } else v.portsFull = true;
+}
+
+/** The port with the most packets (lowest on a tie), or null when the victim used more ports than are counted. */
+function mainPort(v: VictimPayload): number | null {
+  if (v.portsFull || v.portList.length === 0) return null;
+  let best = 0;
+  for (let j = 1; j < v.portList.length; j++) {
+    const d = v.portPackets[j] - v.portPackets[best];
+    if (d > 0 || (d === 0 && v.portList[j] < v.portList[best])) best = j;
+  }
+  return v.portList[best];
+}
+
 /** One victim seen by two summaries: the union of what each saw. */
 function mergeVictim(into: VictimPayload, from: VictimPayload): void {
   if (into.proto < 0) {
@@ -76,12 +109,8 @@ function mergeVictim(into: VictimPayload, from: VictimPayload): void {
     into.asn = from.asn;
     into.v6 = from.v6;
   }
-  // Misra–Gries candidates combine like two halves of one stream.
-  if (into.port === from.port) into.portVotes += from.portVotes;
-  else if (from.portVotes > into.portVotes) {
-    into.port = from.port;
-    into.portVotes = from.portVotes - into.portVotes;
-  } else into.portVotes -= from.portVotes;
+  for (let j = 0; j < from.portList.length; j++) countVictimPort(into, from.portList[j], from.portPackets[j]);
+  if (from.portsFull) into.portsFull = true;
   into.ports.merge(from.ports);
   into.responses |= from.responses;
   into.first = Math.min(into.first, from.first);
@@ -102,7 +131,7 @@ export interface SummaryState {
 }
 
 function newVictim(): VictimPayload {
-  return { proto: -1, port: 0, portVotes: 0, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null };
+  return { proto: -1, portList: [], portPackets: [], portsFull: false, ports: new DistinctCounter(10, 64), country: 0, asn: 0, responses: 0, first: Infinity, last: -Infinity, v6: null };
 }
 
 export class AnalysisSummary {
@@ -282,11 +311,7 @@ export class AnalysisSummary {
     }
     const v = e.payload;
     const port = b.victimPort[i];
-    if (v.portVotes === 0) {
-      v.port = port;
-      v.portVotes = 1;
-    } else if (v.port === port) v.portVotes++;
-    else v.portVotes--;
+    countVictimPort(v, port, 1);
     if (v.proto < 0) {
       v.proto = proto;
       v.country = b.victimCountry[i];
@@ -461,7 +486,7 @@ export class AnalysisSummary {
         const v = e.payload;
         return {
           addr,
-          port: v.port,
+          port: mainPort(v),
           proto: v.proto,
           packets: e.count,
           countError: e.error,
@@ -537,7 +562,8 @@ export interface AnalysisReport {
   topCountriesBySources: CountryRow[];
   victims: {
     addr: string;
-    port: number;
+    /** The victim's port with the most packets (the attacked service); null when it used more than 8 ports (random-port floods). */
+    port: number | null;
     proto: number;
     packets: number;
     countError: number;

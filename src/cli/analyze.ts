@@ -48,6 +48,13 @@ function table(head: string[], rows: (string | number)[][]): string {
   return cells.map((r) => '  ' + r.map((c, i) => (typeof rows[0]?.[i] === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
+/** "80/tcp", "80 (of 3)/tcp", "292 ports/udp"; ICMP echo victims have no port: "icmp". */
+function victimPort(v: AnalysisResult['report']['victims'][number]): string {
+  const proto = PROTO_NAMES[v.proto] ?? String(v.proto);
+  if ((v.proto === 1 || v.proto === 58) && v.port === 0 && v.ports <= 1) return proto;
+  return `${v.port === null ? `${n(v.ports)} ports` : v.ports > 1 ? `${v.port} (of ${v.ports})` : v.port}/${proto}`;
+}
+
 export function formatAnalysis({ report: r, files }: AnalysisResult): string {
   const out: string[] = [];
   out.push(`${files.length} file(s), ${n(r.packets)} packets (${n(r.decoded)} IP; ${n(r.notMonitored)} to addresses outside the monitored prefixes)`);
@@ -75,7 +82,7 @@ export function formatAnalysis({ report: r, files }: AnalysisResult): string {
     r.victims.length
       ? table(
           ['victim', 'port', 'packets', 'country', 'AS', 'responses'],
-          r.victims.map((v) => [v.addr, `${v.ports > 1 ? `${n(v.ports)} ports` : v.port}/${PROTO_NAMES[v.proto] ?? v.proto}`, v.packets, v.country ?? '-', v.asn ? printable(`AS${v.asn} ${v.asName ?? ''}`.trim()) : '-', v.responses.join(',')]),
+          r.victims.map((v) => [v.addr, victimPort(v), v.packets, v.country ?? '-', v.asn ? printable(`AS${v.asn} ${v.asName ?? ''}`.trim()) : '-', v.responses.join(',')]),
         )
       : '  none',
   );

@@ -21,7 +21,7 @@ interface Report {
   bySpoofTag: Record<string, number>;
   topPorts: { port: number; proto: string; label: string; packets: number; sources: number }[];
   topCountries: { country: string | null; packets: number; sources: number }[];
-  victims: { addr: string; port: number; proto: number; packets: number; ports: number; responses: string[] }[];
+  victims: { addr: string; port: number | null; proto: number; packets: number; ports: number; responses: string[] }[];
   sources: { total: number; domestic: number; approximate: boolean };
   darknet: { sensors: { name: string; prefixes: string[] }[]; sizeV4: number };
   methods: string;
@@ -39,12 +39,14 @@ test('analyze --json on the lab telescope: kinds, tools, ports and the victim as
   assert.equal(j.byTool.nmap, 320);
   assert.deepEqual(j.sources, { total: 5, domestic: 0, approximate: false });
   assert.deepEqual(j.topPorts.slice(0, 3).map((p) => p.label), ['Telnet(23/TCP)', 'http(80/TCP)', 'https(443/TCP)']);
+  // TCP: SYN floods on the open port 80 (nginx; most packets) and on closed ports; UDP: a random-port
+  // flood, so no main port (292 distinct, more than the 8 counted per victim).
   assert.deepEqual(
-    j.victims.map((v) => [v.addr, v.proto, v.packets]),
+    j.victims.map((v) => [v.addr, v.proto, v.port, v.packets, v.ports]),
     [
-      ['203.0.113.80', 6, 2724],
-      ['203.0.113.80', 1, 300],
-      ['203.0.113.80', 17, 300],
+      ['203.0.113.80', 6, 80, 2724, 3],
+      ['203.0.113.80', 1, 0, 300, 1],
+      ['203.0.113.80', 17, null, 300, 292],
     ],
   );
   assert.equal(j.darknet.sizeV4, 1024);

@@ -3,11 +3,14 @@
  * batch whose first source address is 0.0.0.1 (hand-set by the test), or on
  * finish when init asks for it.
  */
+import { isMainThread } from 'node:worker_threads';
 import { hostStage } from '../../src/pipeline/worker-host.js';
 
 let rows = 0;
 let failOnFinish = false;
-hostStage<{ failOnFinish: boolean }, { rows: number }>({
+// The test runner also loads this file as a test (everything under dist/test): then it does nothing.
+if (!isMainThread)
+  hostStage<{ failOnFinish: boolean }, { rows: number }>({
   init(init) {
     failOnFinish = init.failOnFinish;
   },
