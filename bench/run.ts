@@ -8,13 +8,17 @@
  *          worker thread included, so not pinned) against `tcpdump -r -w
  *          /dev/null` (not pinned either) on the same file; peak RSS at the
  *          default size and at --rss-packets (50M) packets, to show it flat.
+ *   geo    GeoDb lookups per second (country + ASN) on random and repeated
+ *          addresses, and the Enricher's cached rate, against a plain typed-
+ *          array binary search written inline (the reference).
  *   stream bounded memory on a capture far larger than RAM: the mix repeated
  *          to --stream-gb GB (default 100) through a pipe into read + decode;
  *          prints packets/s and peak RSS (nothing is written to disk).
  *
  * Every run is a separate process, pinned to one core (taskset -c 0) unless
  * --no-pin; the figure is the median of --runs runs; peak RSS is the child's.
- * Options: --packets N (10000000) --seed S (1) --runs R (3) --suite read|stream|all
+ * Options: --packets N (10000000) --seed S (1) --runs R (3)
+ *          --suite read,analyze,geo (default) | stream | all | any comma list
  *          --stream-gb G (100) --data DIR (bench/data) --json
  */
 import { spawnSync } from 'node:child_process';
@@ -39,7 +43,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100, rssPackets: 50_000_000 };
+  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read,analyze,geo', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100, rssPackets: 50_000_000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
