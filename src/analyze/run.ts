@@ -13,7 +13,7 @@ import { METHODS_VERSION } from '../classify/rules.js';
 import type { Darknet } from '../config/darknet.js';
 import { Enricher } from '../enrich/enricher.js';
 import type { GeoDb } from '../enrich/geo.js';
-import { portsDataVersion } from '../enrich/services.js';
+import { portsDataVersion, serviceLabel } from '../enrich/services.js';
 import { AnalysisSummary, type AnalysisReport, type SummaryState } from './summary.js';
 
 /**
@@ -69,6 +69,12 @@ export async function analyze(inputs: readonly string[], darknet: Darknet, geo: 
     throw e;
   }
   opts.onStart?.(set);
+  if (stage) {
+    // The report's lookup tables (IANA services, AS names) load lazily; load them now, while
+    // the workers start (this thread would only wait for them), not after the last packet.
+    serviceLabel(0, 'tcp');
+    geo.asName(0);
+  }
   let summary: AnalysisSummary;
   if (stage) {
     // With a single worker, classification is done here: decode + classify and
