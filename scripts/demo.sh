@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run darkscope's main job on the embedded default: generate a
-# deterministic synthetic darknet observation and read it.
-# (The pipeline grows with each issue: ingest, detect and report come next.)
+# deterministic synthetic darknet observation (the darknet 100.64.0.0/16 and
+# 2001:db8::/32), then read and analyse it: what arrived, which tools sent it,
+# who the DDoS victims are, where the sources are registered.
+# (The pipeline grows with each issue: store, detect and report come next.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -12,8 +14,14 @@ echo "== generating a synthetic darknet mix (200,000 packets, seed 1) → $captu
 node dist/bench/gen-mix.js --packets 200000 --seed 1 --out "$capture" >/dev/null
 echo "== darkscope read $capture"
 ./bin/darkscope read "$capture"
-if [ -d ../shared/data/lab ]; then
-  echo "== darkscope read ../shared/data/lab/telescope_all.pcap (real tools in a namespace lab)"
-  ./bin/darkscope read ../shared/data/lab/telescope_all.pcap
+echo
+echo "== darkscope analyze --darknet 100.64.0.0/16,2001:db8::/32 $capture"
+./bin/darkscope analyze --darknet 100.64.0.0/16,2001:db8::/32 --top 10 "$capture" | tee "$out/demo-analysis.txt"
+./bin/darkscope analyze --quiet --json --darknet 100.64.0.0/16,2001:db8::/32 "$capture" > "$out/demo-analysis.json"
+if [ -f ../shared/data/lab/telescope_all.pcap ]; then
+  echo
+  echo "== darkscope analyze ../shared/data/lab/telescope_all.pcap (real zmap, masscan, nmap, hping3 and Linux backscatter in a namespace lab; darknet 100.64.0.0/22)"
+  ./bin/darkscope analyze --darknet 100.64.0.0/22 --top 5 ../shared/data/lab/telescope_all.pcap
 fi
-echo "== done: the capture is $capture"
+echo
+echo "== done: the capture is $capture; the analysis is in $out/demo-analysis.txt and $out/demo-analysis.json"

@@ -73,16 +73,21 @@ for (let t = 200; t < 256; t++) TTL_BITS[t] = FilterBit.TTL_200;
 const LAST_BYTE_BITS = new Uint32Array(256);
 LAST_BYTE_BITS[0] = FilterBit.LAST_SRC_IP_0;
 LAST_BYTE_BITS[255] = FilterBit.LAST_SRC_IP_255;
-/** TCP: port 0, 53, 23, 80, 5000 on either side. */
-const TCP_PORT_BITS = new Uint32Array(65536);
+/**
+ * TCP: port 0, 53, 23, 80, 5000 on either side. Every port with a bit is below
+ * PORT_TABLE: small tables stay in L1 where 64 Ki-entry ones missed the cache on
+ * every random scanner port.
+ */
+const PORT_TABLE = 8192;
+const TCP_PORT_BITS = new Uint32Array(PORT_TABLE);
 TCP_PORT_BITS[0] = FilterBit.TCP_PORT_0;
 TCP_PORT_BITS[53] = FilterBit.PORT_53;
 TCP_PORT_BITS[23] = FilterBit.TCP_PORT_23;
 TCP_PORT_BITS[80] = FilterBit.TCP_PORT_80;
 TCP_PORT_BITS[5000] = FilterBit.TCP_PORT_5000;
 /** UDP: port 0 or 53 either side; destination 80; source 53 is also the DNS-response backscatter rule. */
-const UDP_SRC_BITS = new Uint32Array(65536);
-const UDP_DST_BITS = new Uint32Array(65536);
+const UDP_SRC_BITS = new Uint32Array(PORT_TABLE);
+const UDP_DST_BITS = new Uint32Array(PORT_TABLE);
 UDP_SRC_BITS[0] = UDP_DST_BITS[0] = FilterBit.UDP_PORT_0;
 UDP_SRC_BITS[53] = FilterBit.PORT_53 | FilterBit.BACKSCATTER;
 UDP_DST_BITS[53] = FilterBit.PORT_53;
@@ -93,13 +98,14 @@ for (const a of [0, 10, 127]) RFC5735_OCTET[a] = 2;
 for (let a = 224; a < 256; a++) RFC5735_OCTET[a] = 2;
 for (const a of [169, 172, 192, 198, 203]) RFC5735_OCTET[a] = 1;
 
-/** Composite tags (spoofed, erratic, non-routable) of each half of a filter bit set. */
-const TAGS_OF_LOW = new Uint8Array(65536);
-const TAGS_OF_HIGH = new Uint8Array(65536);
-for (let v = 0; v < 65536; v++) {
-  for (const [table, bits] of [[TAGS_OF_LOW, v], [TAGS_OF_HIGH, v * 65536]] as const) {
-    table[v] = ((bits & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) | ((bits & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) | ((bits & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0);
-  }
+/** The composite tags of a filter bit set (corsaro3's tag definitions; masks in rules.ts). */
+function tagsOf(f: number): number {
+  return (
+    ((f & TAG_PARTS.SPOOFED) !== 0 ? SpoofTag.SPOOFED : 0) |
+    ((f & TAG_PARTS.ERRATIC) !== 0 ? SpoofTag.ERRATIC : 0) |
+    ((f & TAG_PARTS.NONROUTABLE) !== 0 ? SpoofTag.NONROUTABLE : 0) |
+    ((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN ? SpoofTag.LARGE_SCALE_SCAN : 0)
+  );
 }
 
 function rfc5735Bits(ip: number): number {
@@ -259,7 +265,7 @@ export class Classifier {
   private filterRow(b: PacketBatch, i: number, proto: number, fragment: boolean, flags: number): void {
     const f = this.filters(b, i, proto, fragment, flags);
     b.filters[i] = f;
-    b.tags[i] = TAGS_OF_LOW[f & 0xffff] | TAGS_OF_HIGH[f >>> 16] | (((f & TAG_PARTS.LARGE_SCALE_SCAN) === TAG_PARTS.LARGE_SCALE_SCAN) ? SpoofTag.LARGE_SCALE_SCAN : 0);
+    b.tags[i] = tagsOf(f);
   }
 
   /** Backscatter: victim, ports, protocol and the response type, as corsaro3's dos plugin assigns them. */
@@ -350,7 +356,11 @@ export class Classifier {
         if (b.tcpHdrLen[i] === 20) f |= FilterBit.NO_TCP_OPTIONS;
       }
       // corsaro3 reads ports only when four transport bytes were captured.
-      if (reason === DecodeReason.OK || b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4) f |= TCP_PORT_BITS[b.sport[i]] | TCP_PORT_BITS[b.dport[i]];
+      if (reason === DecodeReason.OK || b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4) {
+        const sport = b.sport[i];
+        const dport = b.dport[i];
+        f |= (sport < PORT_TABLE ? TCP_PORT_BITS[sport] : 0) | (dport < PORT_TABLE ? TCP_PORT_BITS[dport] : 0);
+      }
       if (reason === DecodeReason.OK || reason === DecodeReason.BAD_TCP_OFFSET) {
         if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) || (flags & TCP_RST) !== 0) f |= FilterBit.BACKSCATTER;
         if (NORMAL_TCP_TABLE[flags & SIX_FLAGS] === 0) f |= FilterBit.ABNORMAL_PROTOCOL;
@@ -360,7 +370,7 @@ export class Classifier {
       if (reason === DecodeReason.OK || b.capLen[i] - b.l3Offset[i] - b.ipHdrLen[i] >= 4) {
         const sport = b.sport[i];
         const dport = b.dport[i];
-        f |= UDP_SRC_BITS[sport] | UDP_DST_BITS[dport];
+        f |= (sport < PORT_TABLE ? UDP_SRC_BITS[sport] : 0) | (dport < PORT_TABLE ? UDP_DST_BITS[dport] : 0);
         if (reason === DecodeReason.OK) f |= udpPayloadFilters(b, i, sport, dport, b.ipLen[i]);
       }
     } else if (proto === PROTO_ICMP) {

@@ -395,7 +395,9 @@ export class PacketBatch {
 
   /** A batch whose columns live in a SharedArrayBuffer, to hand to worker threads without copying. */
   static shared(capacity = DEFAULT_BATCH_ROWS): PacketBatch {
-    return new PacketBatch(capacity, new SharedArrayBuffer(layout(capacity).total));
+    const b = new PacketBatch(capacity, new SharedArrayBuffer(layout(capacity).total));
+    b.tcpWscale.fill(WSCALE_ABSENT); // as a new batch has it (views of an existing buffer leave it be)
+    return b;
   }
 
   /** The flags that live outside the buffer (send them with the buffer to another thread). */
