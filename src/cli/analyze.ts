@@ -73,7 +73,7 @@ export function formatAnalysis({ report: r, files }: AnalysisResult): string {
   out.push(r.topPorts.length ? table(['port', 'packets', 'sources'], r.topPorts.map((p) => [p.label, p.packets, p.sources])) : '  none');
   out.push('', 'top destination ports (by distinct sources)');
   out.push(r.topPortsBySources.length ? table(['port', 'sources', 'packets'], r.topPortsBySources.map((p) => [p.label, p.sources, p.packets])) : '  none');
-  out.push('', 'top source countries (RIR allocation; by packets)');
+  out.push('', 'top source countries (registration country, RIR WHOIS / geofeed; by packets)');
   out.push(r.topCountries.length ? table(['country', 'packets', 'sources'], r.topCountries.map((c) => [c.country ?? 'unknown', c.packets, c.sources])) : '  none');
   out.push('', 'top source countries (by distinct sources)');
   out.push(r.topCountriesBySources.length ? table(['country', 'sources', 'packets'], r.topCountriesBySources.map((c) => [c.country ?? 'unknown', c.sources, c.packets])) : '  none');
