@@ -10,7 +10,8 @@
  *
  * The worker script (see worker-host.ts) receives `{ type: 'init', init }`,
  * then `{ type: 'batch', id, gen, buffer?, capacity, flags }` per batch
- * (reply `{ type: 'done', id, gen }`), then `{ type: 'finish' }` (reply
+ * (reply `{ type: 'done', id, gen }` once it has processed and cleared the
+ * batch: PacketBatch.reset() runs in the worker), then `{ type: 'finish' }` (reply
  * `{ type: 'result', result }`). A reply `{ type: 'error', message }` or a
  * crash of a worker rejects whatever is pending.
  */
@@ -72,7 +73,9 @@ export class WorkerStage<Result> {
         this.holder[id] = -1;
         this.load[w]--;
         this.out--;
-        this.pool.release(this.byId[id]);
+        const batch = this.byId[id];
+        batch.length = 0; // the worker cleared it (worker-host.ts): release() need not clear it again
+        this.pool.release(batch);
         this.wake();
       }
     } else if (m.type === 'result') {
