@@ -69,19 +69,17 @@ export async function analyze(inputs: readonly string[], darknet: Darknet, geo: 
     throw e;
   }
   opts.onStart?.(set);
+  let summary: AnalysisSummary;
   if (stage) {
     // The report's lookup tables (IANA services, AS names) load lazily; load them now, while
     // the workers start (this thread would only wait for them), not after the last packet.
     serviceLabel(0, 'tcp');
     geo.asName(0);
-  }
-  let summary: AnalysisSummary;
-  if (stage) {
-    // With a single worker, classification is done here: decode + classify and
-    // enrich + summarise cost about the same, so the two threads keep pace.
-    const mainClassifier = workers === 1 ? new Classifier(darknet) : null;
     // This thread reads and decodes; each batch goes to the least busy worker, which
-    // classifies, enriches and summarises it. The workers' summaries are merged at the end.
+    // classifies (unless done here), enriches, summarises and clears it. The workers'
+    // summaries are merged at the end. With a single worker, classification is done here:
+    // the two halves then cost about the same, so the threads keep pace.
+    const mainClassifier = workers === 1 ? new Classifier(darknet) : null;
     try {
       for await (const batch of set.batches()) {
         opts.onBatch?.(batch.length);

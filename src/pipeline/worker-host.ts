@@ -30,7 +30,7 @@ export function hostStage<Init, Result>(impl: StageImpl<Init, Result>): void {
         // Clear the batch here, not on the producer's thread: the reader is the busier side
         // (measured: reading + decoding + classifying is the pipeline's longer half).
         b.reset();
-        port.postMessage({ type: 'done', id: m.id, gen: m.gen });
+        port.postMessage({ type: 'done', id: m.id });
       } else if (m.type === 'finish') {
         const { result, transfer } = impl.finish();
         port.postMessage({ type: 'result', result }, transfer ?? []);
@@ -58,7 +58,6 @@ interface Message {
   type: string;
   init?: unknown;
   id?: number;
-  gen?: number;
   buffer?: SharedArrayBuffer;
   capacity?: number;
   flags?: BatchFlags;

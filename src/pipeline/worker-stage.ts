@@ -9,8 +9,8 @@
  * workers are the slower side. A batch goes to the worker with the fewest.
  *
  * The worker script (see worker-host.ts) receives `{ type: 'init', init }`,
- * then `{ type: 'batch', id, gen, buffer?, capacity, flags }` per batch
- * (reply `{ type: 'done', id, gen }` once it has processed and cleared the
+ * then `{ type: 'batch', id, buffer?, capacity, flags }` per batch
+ * (reply `{ type: 'done', id }` once it has processed and cleared the
  * batch: PacketBatch.reset() runs in the worker), then `{ type: 'finish' }` (reply
  * `{ type: 'result', result }`). A reply `{ type: 'error', message }` or a
  * crash of a worker rejects whatever is pending.
@@ -21,7 +21,6 @@ import type { BatchPool, PacketBatch } from '../decode/batch.js';
 interface Message {
   type: string;
   id?: number;
-  gen?: number;
   result?: unknown;
   message?: string;
 }
@@ -34,8 +33,8 @@ export class WorkerStage<Result> {
   private readonly byId: PacketBatch[] = [];
   /** Worker index holding each batch id, or -1. */
   private readonly holder: number[] = [];
-  /** How many times each batch id has been sent (a reply must name the current round). */
-  private readonly gens: number[] = [];
+  /** Per batch id, a bit per worker that has been sent its buffer (later messages name only the id). */
+  private readonly seenBy: number[] = [];
   private out = 0;
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
@@ -68,8 +67,7 @@ export class WorkerStage<Result> {
   private onMessage(w: number, m: Message): void {
     if (m.type === 'done') {
       const id = m.id!;
-      // Only the round the reply names completes the batch (ids are reused).
-      if (m.gen === this.gens[id] && this.holder[id] === w) {
+      if (this.holder[id] === w) {
         this.holder[id] = -1;
         this.load[w]--;
         this.out--;
@@ -107,26 +105,16 @@ export class WorkerStage<Result> {
       id = this.byId.length;
       this.ids.set(batch, id);
       this.byId.push(batch);
-      buffer = batch.buffer as SharedArrayBuffer;
     }
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i] < this.load[w]) w = i;
     // A worker that has not seen this batch's buffer yet gets it with the message.
-    if (buffer === undefined && !this.seen(w, id)) buffer = batch.buffer as SharedArrayBuffer;
-    this.markSeen(w, id);
+    if (((this.seenBy[id] ?? 0) & (1 << w)) === 0) buffer = batch.buffer as SharedArrayBuffer;
+    this.seenBy[id] = (this.seenBy[id] ?? 0) | (1 << w);
     this.holder[id] = w;
     this.load[w]++;
     this.out++;
-    const gen = (this.gens[id] = (this.gens[id] ?? 0) + 1);
-    this.workers[w].postMessage({ type: 'batch', id, gen, buffer, capacity: batch.capacity, flags: batch.flags });
-  }
-
-  private readonly seenBy = new Set<number>();
-  private seen(w: number, id: number): boolean {
-    return this.seenBy.has(id * 64 + w);
-  }
-  private markSeen(w: number, id: number): void {
-    this.seenBy.add(id * 64 + w);
+    this.workers[w].postMessage({ type: 'batch', id, buffer, capacity: batch.capacity, flags: batch.flags });
   }
 
   /** Wait for every batch, then collect each worker's result (in worker order) and end the workers. */
