@@ -3,6 +3,13 @@ import { Command } from 'commander';
 import { analyzeCommand, UsageError } from './analyze.js';
 import { readCommand } from './read.js';
 import { ConfigError } from '../config/darknet.js';
+import { FilterError } from '../store/filter.js';
+import { StoreError } from '../store/store.js';
+import { exportCommand } from './export.js';
+import { ingestCommand } from './ingest.js';
+import { seriesCommand } from './series.js';
+import { sqlCommand } from './sql.js';
+import { topCommand } from './top.js';
 
 export async function main(argv: string[]): Promise<number> {
   let status = 0;
@@ -31,6 +38,63 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (files: string[], opts) => {
       status = await analyzeCommand(files, opts);
     });
+  const DB = ['--db <path>', 'the store (DuckDB file)', './darkscope.duckdb'] as const;
+  const selection = (c: Command) =>
+    c
+      .option(...DB)
+      .option('--from <time>', 'start (ISO 8601 date or time, UTC; inclusive)')
+      .option('--to <time>', 'end (exclusive)')
+      .option('--sensor <names>', 'sensors (comma-separated names from the darknet configuration)')
+      .option('--kind <kinds>', 'traffic kinds (tcp-syn, udp, icmp-echo, backscatter, tcp-other, other)')
+      .option('--proto <protos>', 'protocols (tcp, udp, icmp, icmpv6 or numbers)')
+      .option('--json', 'JSON output')
+      .option('--csv', 'CSV output');
+  program
+    .command('ingest')
+    .description('store capture files (exactly once: a file already stored, under any name, adds nothing; an interrupted ingest resumes)')
+    .argument('<files...>', 'capture files or directories')
+    .option('--config <file>', 'darknet configuration (YAML or JSON); default: the one stored by the last ingest')
+    .option('--darknet <cidrs>', 'quick configuration: one sensor with these prefixes')
+    .option(...DB)
+    .option('--sensor <name>', 'capture point label recorded in the ledger')
+    .option('--chunk <records>', 'records per transaction', String(1 << 20))
+    .option('--quiet', 'no progress display')
+    .action(async (files: string[], opts) => {
+      status = await ingestCommand(files, opts);
+    });
+  selection(program.command('top').description('top destination ports, source countries, ASes, tools, victims or sources, from the rollups'))
+    .requiredOption('--by <dimension>', 'port, country, asn, tool, victim, source, kind or sensor')
+    .option('--limit <n>', 'rows', '10')
+    .action(async (opts) => {
+      status = await topCommand(opts);
+    });
+  selection(program.command('series').description('time series of packets and distinct sources per step, for the top keys'))
+    .option('--by <dimension>', 'port, country, kind, sensor, tool or total', 'total')
+    .requiredOption('--step <step>', 'bucket width: 5m, 1h, 1d, …')
+    .option('--limit <n>', 'keys followed (the top ones over the range)', '5')
+    .action(async (opts) => {
+      status = await seriesCommand(opts);
+    });
+  program
+    .command('sql')
+    .description('run a read-only SQL query on the store (tables: packets, rollup_minute/hour/day, ingest_files, events, …)')
+    .argument('<query>', 'one SQL statement')
+    .option(...DB)
+    .option('--json', 'one JSON object per row')
+    .option('--csv', 'CSV output')
+    .action(async (query: string, opts) => {
+      status = await sqlCommand(query, opts);
+    });
+  program
+    .command('export')
+    .description('write stored packets to CSV, JSON lines or Parquet, optionally filtered')
+    .option(...DB)
+    .option('--format <format>', 'csv, jsonl or parquet', 'csv')
+    .option('--where <filter>', 'e.g. "tool:mirai and src_country:JP and dport in (23,2323)"')
+    .option('--out <file>', 'output file (default darkscope-export.FORMAT)')
+    .action(async (opts) => {
+      status = await exportCommand(opts);
+    });
   await program.parseAsync(argv, { from: 'user' });
   return status;
 }
@@ -47,7 +111,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     // Bad configuration or usage: a clear message, no stack trace. Anything else is a bug: show it.
-    const expected = err instanceof ConfigError || err instanceof UsageError;
+    const expected = err instanceof ConfigError || err instanceof UsageError || err instanceof StoreError || err instanceof FilterError;
     process.stderr.write(`darkscope: ${expected ? (err as Error).message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exitCode = 2;
   },

@@ -1,0 +1,87 @@
+/** `darkscope ingest FILE|DIR... [--config F | --darknet CIDRs] [--db PATH] [--sensor NAME] [--quiet]` */
+import { resolveDarknet } from '../config/load.js';
+import { Darknet } from '../config/darknet.js';
+import { GeoDb } from '../enrich/geo.js';
+import type { CaptureReader } from '../capture/reader.js';
+import { ingest, type FileOutcome } from '../ingest/run.js';
+import { DuckDbStore, DEFAULT_DB_PATH } from '../store/duckdb/store.js';
+import { UsageError } from './analyze.js';
+import { Progress } from './progress.js';
+
+export interface IngestCommandOptions {
+  config?: string;
+  darknet?: string;
+  db?: string;
+  sensor?: string;
+  quiet?: boolean;
+  chunk?: string;
+}
+
+const n = (x: number) => x.toLocaleString('en');
+
+export function describeOutcome(o: FileOutcome): string {
+  switch (o.status) {
+    case 'duplicate':
+      return `${o.file}: already ingested (file ${o.duplicateOf!.fileId}, from ${o.duplicateOf!.name}, ${n(o.duplicateOf!.rows)} packets, sha256 ${o.sha256!.slice(0, 16)}…): nothing added`;
+    case 'unreadable':
+      return `${o.file}: cannot read: ${o.message}`;
+    default: {
+      const err = o.info?.error ? `; stopped at byte ${o.info.error.offset}: ${o.info.error.message}` : '';
+      const clamp = o.clampedTimestamps ? `; ${n(o.clampedTimestamps)} timestamps outside 1970–2262 stored clamped` : '';
+      const resumed = o.status === 'resumed' ? ` (resumed at record ${n(o.resumedAt!)})` : '';
+      return `${o.file}: ${n(o.rows)} packets stored in ${n(o.chunks)} chunk(s)${resumed} as file ${o.fileId}${err}${clamp}`;
+    }
+  }
+}
+
+export async function ingestCommand(inputs: string[], opts: IngestCommandOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  const chunk = opts.chunk === undefined ? undefined : Number(opts.chunk);
+  if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 1 << 26)) throw new UsageError(`--chunk must be an integer from 1 to ${1 << 26}, got ${opts.chunk}`);
+  const store = await DuckDbStore.open(opts.db ?? DEFAULT_DB_PATH);
+  try {
+    let darknet = await resolveDarknet({ config: opts.config, darknet: opts.darknet });
+    if (!darknet) {
+      // Later ingests reuse the configuration stored by the first one.
+      const stored = await store.latestDarknet();
+      if (!stored) throw new UsageError('the first ingest into a store needs the darknet: --config FILE or --darknet CIDR[,CIDR...]');
+      darknet = new Darknet(stored.config as ConstructorParameters<typeof Darknet>[0], `${store.path} (stored configuration ${stored.configId})`);
+    }
+    const geo = await GeoDb.load();
+    // Progress over all files: bytes of finished files plus the current file's.
+    let doneBytes = 0;
+    let current: CaptureReader | null = null;
+    let currentSize = 0;
+    const progress = new Progress('ingest', {
+      progress: () => ({ bytesRead: doneBytes + (current?.fileBytesRead ?? 0), bytesTotal: totalBytes }),
+    }, !opts.quiet);
+    let totalBytes = 0;
+    const { stat } = await import('node:fs/promises');
+    const { expandInputs } = await import('../capture/files.js');
+    for (const f of await expandInputs(inputs)) totalBytes += await stat(f).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    let status = 0;
+    await ingest(inputs, store, darknet, geo, {
+      sensor: opts.sensor ?? null,
+      chunkRecords: chunk,
+      onBatch: (rows) => progress.tick(rows),
+      onReader: (_file, reader, size) => {
+        doneBytes += currentSize;
+        current = reader;
+        currentSize = size;
+      },
+      onFile: (o) => {
+        if (o.status === 'unreadable' || (o.info && o.info.format === null)) status = 1;
+        if (!opts.quiet || o.status !== 'ingested') process.stderr.write(progressBreak());
+        out(describeOutcome(o));
+      },
+    });
+    progress.done();
+    return status;
+  } finally {
+    await store.close();
+  }
+}
+
+/** On a terminal the progress line is redrawn in place: end it before printing. */
+function progressBreak(): string {
+  return process.stderr.isTTY ? '\r\x1b[2K' : '';
+}

@@ -1,0 +1,224 @@
+/**
+ * Ingest: capture files → decode → classify → enrich → Store, exactly once.
+ *
+ * Each file is cut into chunks of a fixed number of records (chunk k holds
+ * records [k·C, (k+1)·C)); a chunk's rows, rollups and the ledger's position
+ * commit in one transaction. The ledger knows files by content (SHA-256 and
+ * size), so a file already ingested — under any name — adds nothing, and a
+ * file left partial by a crash resumes at its first uncommitted record: the
+ * chunks of the re-run are the same as those of an uninterrupted run.
+ */
+import { createHash } from 'node:crypto';
+import { expandInputs } from '../capture/files.js';
+import { CaptureReader, type CaptureInfo } from '../capture/reader.js';
+import { Classifier } from '../classify/classifier.js';
+import type { Darknet } from '../config/darknet.js';
+import { BatchPool } from '../decode/batch.js';
+import { Enricher } from '../enrich/enricher.js';
+import type { GeoDb } from '../enrich/geo.js';
+import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/store.js';
+import { fullHash, quickHash } from './identity.js';
+import { GROUP_ROWS } from '../store/duckdb/packet-appender.js';
+import { rollupKeys } from '../store/rollup.js';
+import { RollupWorker } from '../store/rollup-worker.js';
+
+/**
+ * Records per chunk (one transaction): two of DuckDB's insert groups (983,040). Large chunks
+ * amortise the per-chunk rollup rows; a crash redoes at most one.
+ */
+export const DEFAULT_CHUNK_RECORDS = 3 * GROUP_ROWS;
+
+/**
+ * Hour/day rollup state past which it is written before the file ends (and merged with
+ * the next write by compaction): bounds its memory (in the rollup worker) to about 40 MB.
+ */
+const MAX_COARSE_PAIRS = 1_000_000;
+const MAX_COARSE_ROWS = 400_000;
+
+export interface IngestOptions {
+  chunkRecords?: number;
+  /** Capture point label stored in the ledger. */
+  sensor?: string | null;
+  /** Called with rows read (progress), and with each file's outcome. */
+  onBatch?: (rows: number) => void;
+  onFile?: (r: FileOutcome) => void;
+  /** Called when a file's reading starts (progress source). */
+  onReader?: (file: string, reader: CaptureReader | null, size: number) => void;
+  /** Test hook: called after each committed chunk. */
+  onCommit?: (fileId: number, nextRec: number) => void;
+}
+
+export interface FileOutcome {
+  file: string;
+  status: 'ingested' | 'resumed' | 'duplicate' | 'unreadable';
+  fileId: number | null;
+  sha256: string | null;
+  /** Rows stored by this run. */
+  rows: number;
+  /** Chunks committed by this run. */
+  chunks: number;
+  /** Where a resumed file continued. */
+  resumedAt?: number;
+  /** For a duplicate: the ledger entry it matched. */
+  duplicateOf?: LedgerEntry;
+  info?: CaptureInfo;
+  clampedTimestamps?: number;
+  message?: string;
+}
+
+export function darknetDigest(d: Darknet): string {
+  return createHash('sha256').update(JSON.stringify(d.toJSON())).digest('hex');
+}
+
+export async function ingest(inputs: readonly string[], store: Store, darknet: Darknet, geo: GeoDb, opts: IngestOptions = {}): Promise<FileOutcome[]> {
+  const chunkRecords = opts.chunkRecords ?? DEFAULT_CHUNK_RECORDS;
+  if (!Number.isInteger(chunkRecords) || chunkRecords < 1) throw new RangeError(`chunk size must be a positive integer, got ${chunkRecords}`);
+  const configId = await store.saveDarknet({
+    sha256: darknetDigest(darknet),
+    config: darknet.toJSON(),
+    sensors: darknet.sensors.map((s) => ({ id: s.id, name: s.name, sizeV4: s.sizeV4 })),
+    homeCountry: darknet.homeCountry,
+  });
+  const classifier = new Classifier(darknet);
+  const enricher = new Enricher(geo, darknet.homeCountry);
+  const pool = new BatchPool();
+  const outcomes: FileOutcome[] = [];
+  await store.compact(); // what an interrupted run left
+  const rollups = new RollupWorker();
+  try {
+    for (const file of await expandInputs(inputs)) {
+      const o = await ingestFile(file, store, classifier, enricher, pool, rollups, configId, chunkRecords, opts);
+      outcomes.push(o);
+      opts.onFile?.(o);
+      await store.compact();
+    }
+  } finally {
+    await rollups.close();
+  }
+  return outcomes;
+}
+
+async function ingestFile(file: string, store: Store, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+  let quick: { size: number; quick: string };
+  try {
+    quick = await quickHash(file);
+  } catch (e) {
+    opts.onReader?.(file, null, 0);
+    return { file, status: 'unreadable', fileId: null, sha256: null, rows: 0, chunks: 0, message: (e as Error).message };
+  }
+  const sha = fullHash(file);
+  sha.catch(() => undefined); // awaited below; a failure then is reported there
+  const candidates = await store.findFiles(quick.size, quick.quick);
+  let entry: LedgerEntry | undefined;
+  if (candidates.length) {
+    const sha256 = await sha;
+    entry = candidates.find((c) => c.sha256 === sha256);
+    if (entry?.status === 'complete') {
+      opts.onReader?.(file, null, quick.size);
+      return { file, status: 'duplicate', fileId: entry.fileId, sha256, rows: 0, chunks: 0, duplicateOf: entry };
+    }
+  }
+  const fileId = entry ? entry.fileId : await store.nextFileId();
+  const startRec = entry ? entry.nextRec : 0;
+  // Records after the last hour/day rollup write were committed without it: replayed into the rollup state.
+  const replayFrom = entry ? Math.min(entry.rollupRec, startRec) : 0;
+  rollups.clear();
+  let rollupRec = replayFrom;
+  // A new file's ledger entry is created with its first chunk (same transaction).
+  let begin: NewFile | undefined = entry ? undefined : { identity: { sha256: '', size: quick.size, quick: quick.quick }, name: file, sensor: opts.sensor ?? null, configId };
+
+  const reader = await CaptureReader.open(file, { pool });
+  opts.onReader?.(file, reader, quick.size);
+  let rec = 0;
+  let chunk: ChunkTransaction | null = null;
+  let chunkEnd = 0;
+  let rows = 0;
+  let chunks = 0;
+  let clamped = 0;
+  let committedRows = 0;
+  // One chunk commits (rollups, COMMIT: DuckDB's threads) while the next one fills (this thread).
+  // Commits stay in order: each waits for the one before it.
+  let inflight: Promise<void> | null = null;
+  const settle = async () => {
+    const p = inflight;
+    inflight = null;
+    if (p) await p;
+  };
+  const startCommit = (c: ChunkTransaction, nextRec: number, done?: { info: unknown }) => {
+    c.seal();
+    // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
+    const taken = rollups.take(true, done ? 'yes' : { pairs: MAX_COARSE_PAIRS, rows: MAX_COARSE_ROWS });
+    taken.catch(() => undefined); // awaited below
+    clamped += (c as { clampedTimestamps?: number }).clampedTimestamps ?? 0;
+    const first = begin;
+    begin = undefined;
+    const had = rows > committedRows;
+    committedRows = rows;
+    const prev = inflight;
+    const p = (async () => {
+      if (prev) await prev;
+      if (first) first.identity.sha256 = await sha;
+      const { minute, coarse } = await taken;
+      if (coarse) rollupRec = nextRec;
+      const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped } }, rollups: chunkRollups, rollupRec });
+      if (had) chunks++;
+      opts.onCommit?.(fileId, nextRec);
+    })();
+    p.catch(() => undefined); // awaited by settle(); this only keeps it from counting as unhandled meanwhile
+    inflight = p;
+  };
+  try {
+    for await (const batch of reader.batches()) {
+      const n = batch.length;
+      opts.onBatch?.(n);
+      // Rows before the resume point were committed by an earlier run; those after the
+      // last hour/day rollup write are replayed into the rollup state (not stored again).
+      if (rec + n <= replayFrom) {
+        rec += n;
+        pool.release(batch);
+        continue;
+      }
+      classifier.classify(batch);
+      enricher.enrich(batch);
+      if (rec < startRec) {
+        const a = Math.max(0, replayFrom - rec);
+        const e = Math.min(n, startRec - rec);
+        rollups.add(rollupKeys(batch, a, e));
+        if (rec + e === startRec) rollups.take(false, 'no').catch(() => undefined);
+      }
+      let i = Math.max(0, startRec - rec);
+      while (i < n) {
+        if (chunk === null) {
+          chunk = await store.openChunk(fileId);
+          chunkEnd = (Math.floor((rec + i) / chunkRecords) + 1) * chunkRecords;
+        }
+        const take = Math.min(n - i, chunkEnd - (rec + i));
+        await chunk.append(batch, i, i + take, rec + i);
+        rollups.add(rollupKeys(batch, i, i + take));
+        rows += take;
+        i += take;
+        if (rec + i === chunkEnd) {
+          await settle();
+          startCommit(chunk, chunkEnd);
+          chunk = null;
+        }
+      }
+      rec += n;
+      pool.release(batch);
+    }
+    const info = reader.info();
+    if (rec < startRec) throw new Error(`${file}: the file has ${rec} records, the ledger says ${startRec} were stored: it changed since`);
+    // The last (partial) chunk, or only the completion mark when the file ended on a chunk boundary.
+    await settle();
+    const last = chunk ?? (await store.openChunk(fileId));
+    chunk = null;
+    startCommit(last, Math.max(rec, startRec), { info });
+    await settle();
+    return { file, status: entry ? 'resumed' : 'ingested', fileId, sha256: await sha, rows, chunks, ...(entry ? { resumedAt: startRec } : {}), info, clampedTimestamps: clamped };
+  } catch (e) {
+    await (chunk as ChunkTransaction | null)?.rollback().catch(() => undefined);
+    await settle().catch(() => undefined);
+    throw e;
+  }
+}

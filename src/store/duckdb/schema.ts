@@ -1,0 +1,118 @@
+/**
+ * The DuckDB schema and its migrations. The version lives in meta; opening a
+ * store applies the migrations it lacks, in one transaction each, and refuses
+ * a database made by a newer darkscope.
+ */
+import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
+import { PACKET_COLUMNS, V6_COLUMNS } from '../columns.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** Rollup levels: table name and bucket width. */
+export const ROLLUP_LEVELS = [
+  { table: 'rollup_minute', unit: 'minute', ms: 60_000 },
+  { table: 'rollup_hour', unit: 'hour', ms: 3_600_000 },
+  { table: 'rollup_day', unit: 'day', ms: 86_400_000 },
+] as const;
+
+/** The rollup key, in order. */
+export const ROLLUP_KEY = ['bucket', 'sensor', 'ip_version', 'kind', 'proto', 'port', 'country', 'tools'] as const;
+
+const rollupTable = (name: string) => `CREATE TABLE ${name} (
+  bucket TIMESTAMP NOT NULL,
+  sensor USMALLINT NOT NULL,
+  ip_version UTINYINT NOT NULL,
+  kind UTINYINT NOT NULL,
+  proto UTINYINT NOT NULL,
+  port USMALLINT NOT NULL,
+  country USMALLINT NOT NULL,
+  tools USMALLINT NOT NULL,
+  packets UBIGINT NOT NULL,
+  sources UINTEGER[] NOT NULL
+)`;
+
+const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const lookup = (table: string, rules: readonly { label: string; bit: number; condition?: string; source?: string; confidence?: string }[]) =>
+  [
+    `CREATE TABLE ${table} (code UINTEGER PRIMARY KEY, label VARCHAR NOT NULL, condition VARCHAR, source VARCHAR, confidence VARCHAR)`,
+    ...(rules.length ? [`INSERT INTO ${table} VALUES ${rules.map((r) => `(${r.bit}, ${quote(r.label)}, ${quote(r.condition ?? '')}, ${quote(r.source ?? '')}, ${quote(r.confidence ?? '')})`).join(', ')}`] : []),
+  ];
+
+/** Statements of each version (index 0 → version 1). Constants only: nothing here comes from input. */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  [
+    `CREATE TABLE packets (\n  ${PACKET_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
+    `CREATE TABLE packets_v6 (\n  ${V6_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
+    ...ROLLUP_LEVELS.map((l) => rollupTable(l.table)),
+    // Time ranges whose rollup rows still hold one delta per chunk: merged by compact() after each file.
+    `CREATE TABLE rollup_pending (file_id UINTEGER PRIMARY KEY, lo TIMESTAMP NOT NULL, hi TIMESTAMP NOT NULL)`,
+    `CREATE TABLE darknet_configs (
+      config_id UINTEGER PRIMARY KEY,
+      sha256 VARCHAR NOT NULL UNIQUE,
+      home_country VARCHAR NOT NULL,
+      sensors VARCHAR NOT NULL,
+      config VARCHAR NOT NULL,
+      first_used TIMESTAMP NOT NULL
+    )`,
+    // The ledger is insert-only (a file, its chunks, its completion), so that the next chunk's
+    // transaction can be open while the previous one commits without conflicting with it.
+    `CREATE TABLE ingest_files (
+      file_id UINTEGER PRIMARY KEY,
+      sha256 VARCHAR NOT NULL,
+      size UBIGINT NOT NULL,
+      quick VARCHAR NOT NULL,
+      name VARCHAR NOT NULL,
+      sensor VARCHAR,
+      config_id UINTEGER NOT NULL,
+      started_at TIMESTAMP NOT NULL,
+      UNIQUE (sha256, size)
+    )`,
+    `CREATE TABLE ingest_chunks (
+      file_id UINTEGER NOT NULL,
+      first_rec UBIGINT NOT NULL,
+      rows UBIGINT NOT NULL,
+      rollup_rec UBIGINT NOT NULL,
+      committed_at TIMESTAMP NOT NULL,
+      PRIMARY KEY (file_id, first_rec)
+    )`,
+    `CREATE TABLE ingest_done (
+      file_id UINTEGER PRIMARY KEY,
+      finished_at TIMESTAMP NOT NULL,
+      info VARCHAR NOT NULL
+    )`,
+    `CREATE VIEW ingest_ledger AS
+      SELECT f.*, coalesce(c.next_rec, 0) AS next_rec, coalesce(c.rollup_rec, 0) AS rollup_rec, coalesce(c.rows, 0) AS rows, coalesce(c.chunks, 0) AS chunks,
+        CASE WHEN d.file_id IS NULL THEN 'partial' ELSE 'complete' END AS status, d.finished_at, d.info
+      FROM ingest_files f
+      LEFT JOIN (SELECT file_id, max(first_rec + rows) AS next_rec, max(rollup_rec) AS rollup_rec, sum(rows) AS rows, count(*) FILTER (WHERE rows > 0) AS chunks FROM ingest_chunks GROUP BY file_id) c USING (file_id)
+      LEFT JOIN ingest_done d USING (file_id)`,
+    // Filled by the detectors (issue 5); the shape common to every event type, details as JSON text.
+    `CREATE TABLE events (
+      event_id UBIGINT PRIMARY KEY,
+      type VARCHAR NOT NULL,
+      first_seen TIMESTAMP_NS NOT NULL,
+      last_seen TIMESTAMP_NS NOT NULL,
+      sensor USMALLINT NOT NULL,
+      src UINTEGER,
+      src6 UHUGEINT,
+      port USMALLINT,
+      proto UTINYINT,
+      packets UBIGINT NOT NULL,
+      details VARCHAR NOT NULL
+    )`,
+    ...lookup('kinds', KIND_RULES),
+    ...lookup('tools', TOOL_RULES),
+    ...lookup('tags', TAG_RULES),
+    ...lookup('filters', FILTER_RULES),
+    ...lookup(
+      'responses',
+      Object.entries(RESPONSE_NAMES)
+        .filter(([, n]) => n !== '')
+        .map(([code, label]) => ({ label, bit: Number(code) })),
+    ),
+    // Readable forms for analysts' SQL: ipv4(src) → '192.0.2.1', cc(src_country) → 'JP'.
+    `CREATE MACRO ipv4(x) AS CAST(x >> 24 AS VARCHAR) || '.' || CAST((x >> 16) & 255 AS VARCHAR) || '.' || CAST((x >> 8) & 255 AS VARCHAR) || '.' || CAST(x & 255 AS VARCHAR)`,
+    `CREATE MACRO cc(x) AS CASE WHEN x = 0 THEN NULL ELSE chr(CAST(x >> 8 AS INTEGER)) || chr(CAST(x & 255 AS INTEGER)) END`,
+    `CREATE MACRO ipv6(x) AS array_to_string([lpad(printf('%x', CAST((x >> CAST(112 - 16 * i AS UHUGEINT)) & CAST(65535 AS UHUGEINT) AS INTEGER)), 1, '0') FOR i IN range(8)], ':')`,
+  ],
+];

@@ -1,0 +1,651 @@
+/**
+ * DuckDbStore: the embedded default Store, one DuckDB file per observatory.
+ *
+ * Exactly-once: a chunk's packets, its rollup deltas and the ledger's new
+ * position are written in one transaction (the Appender writes inside the
+ * connection's open transaction), so a process killed at any moment leaves
+ * either all of a chunk or none of it. DuckDB locks the file for one writer:
+ * a second process gets StoreError('locked') with the holder's PID.
+ */
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { formatIPv4 } from '../../config/cidr.js';
+import type { PacketBatch } from '../../decode/batch.js';
+import { unpackCountry } from '../../enrich/country.js';
+import { serviceLabel } from '../../enrich/services.js';
+import { KIND_RULES, TOOL_RULES } from '../../classify/rules.js';
+import { compileFilter, type Dialect, type FilterExpr } from '../filter.js';
+import {
+  type ChunkTransaction,
+  type ExportFormat,
+  type LedgerEntry,
+  type NewFile,
+  type ChunkRollups,
+  type CommitOptions,
+  type SeriesQuery,
+  type SeriesRow,
+  type SqlResult,
+  type Store,
+  StoreError,
+  type StoredDarknet,
+  type TopQuery,
+  type TopRow,
+  type Selection,
+} from '../store.js';
+import { PacketAppender, registerFeedFunction, StagingPool } from './packet-appender.js';
+import { RollupAppender } from './rollup-appender.js';
+import type { RollupRows } from '../rollup.js';
+import { MIGRATIONS, ROLLUP_KEY, ROLLUP_LEVELS, SCHEMA_VERSION } from './schema.js';
+
+export const DEFAULT_DB_PATH = './darkscope.duckdb';
+/** DuckDB's memory limit (buffer pool, hash tables); ingest's peak RSS target is 500 MB in all. */
+export const DEFAULT_MEMORY_LIMIT = process.env.DARKSCOPE_DUCKDB_MEMORY ?? '96MB';
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** Allow COPY TO / reading files from SQL (export needs it; the analysts' `sql` command does not get it). */
+  externalAccess?: boolean;
+  memoryLimit?: string;
+  /** DuckDB worker threads (default: all cores). */
+  threads?: number;
+}
+
+/** Translate DuckDB's open errors into what the user should know. */
+function openError(path: string, e: unknown): StoreError {
+  const m = e instanceof Error ? e.message : String(e);
+  const lock = /Could not set lock on file[\s\S]*?(?:PID (\d+))?/.exec(m);
+  if (lock) {
+    const pid = /PID (\d+)/.exec(m)?.[1];
+    return new StoreError('locked', `database ${path} is in use by another process${pid ? ` (PID ${pid})` : ''}: DuckDB allows one writer; wait for it to finish or use another --db`);
+  }
+  if (/not a valid DuckDB database|Corrupt|corrupt|checksum|Invalid Input Error: The file|IO Error: .*(magic|header|version)|Serialization Error|INTERNAL Error/i.test(m))
+    return new StoreError('corrupt', `database ${path} is not a readable DuckDB database (corrupt or not a darkscope store): ${m.split('\n')[0].slice(0, 300)}`);
+  if (/No such file|does not exist/i.test(m)) return new StoreError('missing', `database ${path} does not exist (run darkscope ingest first)`);
+  return new StoreError('corrupt', `cannot open database ${path}: ${m.split('\n')[0].slice(0, 300)}`);
+}
+
+const duckDialect = (params: DuckDBValue[]): Dialect => ({
+  param(value, type) {
+    if (type === 'TIMESTAMP') {
+      params.push(new DuckDBTimestampValue(BigInt(Math.round(Date.parse(String(value)) * 1000))));
+      return `$${params.length}`;
+    }
+    if (type === 'UHUGEINT') {
+      // As decimal text: a bigint binds as HUGEINT, which cannot hold addresses from 2^127 (fe80::, ff00::…).
+      params.push(BigInt(value).toString());
+      return `CAST($${params.length} AS UHUGEINT)`;
+    }
+    params.push(typeof value === 'bigint' ? value : BigInt(value));
+    return `CAST($${params.length} AS ${type})`;
+  },
+});
+
+/** Rows of a query as plain objects with bigint → number (counts here stay far below 2^53). */
+async function rows(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+  const r = await c.runAndReadAll(sql, params);
+  const names = r.columnNames();
+  return r.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i], typeof v === 'bigint' ? Number(v) : v])));
+}
+
+const KEY = ROLLUP_KEY.join(', ');
+/** Compaction partitions: at most this many source-list elements / keys merged at once (≈ 10 MB of list states). */
+const COMPACT_ELEMENTS = 500_000;
+const COMPACT_KEYS = 50_000;
+/** The rollup port: the probe's destination port; for backscatter the victim's port (the attacked service). */
+const PORT_EXPR = 'CASE WHEN kind = 4 THEN victim_port WHEN proto IN (6, 17) AND kind <> 0 THEN dport ELSE 0 END';
+const SOURCES_AGG = 'coalesce(list_sort(list(DISTINCT src) FILTER (WHERE ip_version <> 0)), []::UINTEGER[])';
+const MERGE_SOURCES = 'list_sort(list_distinct(flatten(list(sources))))';
+
+/** packets rows → rollup rows at one level (unit), for a WHERE clause on packets. */
+function rollupFromPackets(unit: string, where: string): string {
+  return `SELECT date_trunc('${unit}', ts::TIMESTAMP) AS bucket, sensor, ip_version, kind, proto, ${PORT_EXPR} AS port, src_country AS country, tools,
+    count(*)::UBIGINT AS packets, ${SOURCES_AGG} AS sources
+    FROM packets WHERE ${where} GROUP BY ALL`;
+}
+
+export class DuckDbStore implements Store {
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly conn: DuckDBConnection,
+    private readonly readOnly: boolean,
+  ) {}
+
+  static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
+    let instance: DuckDBInstance;
+    // DuckDB's default buffer pool is 80 % of RAM; an observatory shares its machine. Beyond this it spills to disk.
+    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, allocator_flush_threshold: process.env.DARKSCOPE_FLUSH ?? '128MB' };
+    if (opts.readOnly) config.access_mode = 'READ_ONLY';
+    const threads = opts.threads ?? (process.env.DARKSCOPE_DUCKDB_THREADS ? Number(process.env.DARKSCOPE_DUCKDB_THREADS) : undefined);
+    if (threads) config.threads = String(threads);
+    try {
+      instance = await DuckDBInstance.create(path, config);
+    } catch (e) {
+      throw openError(path, e);
+    }
+    const conn = await instance.connect();
+    const store = new DuckDbStore(path, instance, conn, Boolean(opts.readOnly));
+    try {
+      await store.migrate();
+      if (opts.externalAccess === false) await conn.run('SET enable_external_access = false; SET lock_configuration = true');
+    } catch (e) {
+      conn.closeSync();
+      instance.closeSync();
+      throw e instanceof StoreError ? e : openError(path, e);
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const c = this.conn;
+    const hasMeta = (await rows(c, "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"))[0].n as number;
+    let version = 0;
+    if (hasMeta) version = Number((await rows(c, "SELECT value FROM meta WHERE key = 'schema_version'"))[0]?.value ?? 0);
+    else {
+      const tables = (await rows(c, "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'main'"))[0].n as number;
+      if (tables > 0) throw new StoreError('corrupt', `database ${this.path} is a DuckDB database but not a darkscope store (it has tables and no meta table)`);
+    }
+    if (version > SCHEMA_VERSION) throw new StoreError('version', `database ${this.path} has schema version ${version}, newer than this darkscope (${SCHEMA_VERSION}): upgrade darkscope`);
+    if (version === SCHEMA_VERSION) return;
+    if (this.readOnly) throw new StoreError(version === 0 ? 'missing' : 'version', version === 0 ? `database ${this.path} is empty (run darkscope ingest first)` : `database ${this.path} has schema version ${version}; open it once read-write (darkscope ingest) to migrate to ${SCHEMA_VERSION}`);
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        if (v === 0) await c.run('CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)');
+        for (const stmt of MIGRATIONS[v]) await c.run(stmt);
+        await c.run("INSERT OR REPLACE INTO meta VALUES ('schema_version', $1)", [String(v + 1)]);
+        await c.run('COMMIT');
+      } catch (e) {
+        await c.run('ROLLBACK');
+        throw e;
+      }
+    }
+  }
+
+  // ---- darknet configuration and ledger ----
+
+  async saveDarknet(d: { sha256: string; config: unknown; sensors: StoredDarknet['sensors']; homeCountry: string }): Promise<number> {
+    const have = await rows(this.conn, 'SELECT config_id FROM darknet_configs WHERE sha256 = $1', [d.sha256]);
+    if (have.length) return have[0].config_id as number;
+    const id = ((await rows(this.conn, 'SELECT coalesce(max(config_id), 0) + 1 AS id FROM darknet_configs'))[0].id as number) >>> 0;
+    await this.conn.run('INSERT INTO darknet_configs VALUES ($1, $2, $3, $4, $5, now()::TIMESTAMP)', [id, d.sha256, d.homeCountry, JSON.stringify(d.sensors), JSON.stringify(d.config)]);
+    return id;
+  }
+
+  async latestDarknet(): Promise<StoredDarknet | null> {
+    const r = await rows(this.conn, 'SELECT * FROM darknet_configs ORDER BY config_id DESC LIMIT 1');
+    if (!r.length) return null;
+    return { configId: r[0].config_id as number, sha256: r[0].sha256 as string, config: JSON.parse(r[0].config as string), sensors: JSON.parse(r[0].sensors as string), homeCountry: r[0].home_country as string };
+  }
+
+  private static entry(r: Record<string, unknown>): LedgerEntry {
+    return {
+      fileId: r.file_id as number,
+      sha256: r.sha256 as string,
+      size: r.size as number,
+      quick: r.quick as string,
+      name: r.name as string,
+      sensor: (r.sensor as string | null) ?? null,
+      configId: r.config_id as number,
+      status: r.status as LedgerEntry['status'],
+      nextRec: r.next_rec as number,
+      rollupRec: r.rollup_rec as number,
+      rows: r.rows as number,
+      chunks: r.chunks as number,
+      startedAt: String(r.started_at),
+      finishedAt: r.finished_at === null ? null : String(r.finished_at),
+      info: r.info ? JSON.parse(r.info as string) : null,
+    };
+  }
+
+  async findFiles(size: number, quick: string): Promise<LedgerEntry[]> {
+    return (await rows(this.conn, 'SELECT * FROM ingest_ledger WHERE size = $1 AND quick = $2 ORDER BY file_id', [BigInt(size), quick])).map(DuckDbStore.entry);
+  }
+
+  async files(): Promise<LedgerEntry[]> {
+    return (await rows(this.conn, 'SELECT * FROM ingest_ledger ORDER BY file_id')).map(DuckDbStore.entry);
+  }
+
+  async nextFileId(): Promise<number> {
+    return ((await rows(this.conn, 'SELECT coalesce(max(file_id), 0) + 1 AS id FROM ingest_files'))[0].id as number) >>> 0;
+  }
+
+  /** Connections for chunks: one chunk can fill while the previous one commits. */
+  private chunkConns: DuckDBConnection[] = [];
+  /** Staging groups for the packets INSERTs, shared by the chunk connections. */
+  private staging: StagingPool | null = null;
+  private readonly busyConns = new Set<DuckDBConnection>();
+  private readonly connWaiters: (() => void)[] = [];
+  /** Chunks open at once: 2 lets one fill while the other commits (each INSERT holds ~70 MB of DuckDB memory). */
+  private readonly maxChunks = Number(process.env.DARKSCOPE_CHUNKS_IN_FLIGHT ?? 2);
+  private readonly rollupAppender = new RollupAppender();
+
+  async openChunk(fileId: number): Promise<ChunkTransaction> {
+    if (this.readOnly) throw new StoreError('readonly', 'store opened read-only');
+    let conn = this.chunkConns.find((c) => !this.busyConns.has(c));
+    while (!conn && this.chunkConns.length >= this.maxChunks) {
+      // All chunk connections are busy: wait for a commit to finish.
+      await new Promise<void>((resolve) => this.connWaiters.push(resolve));
+      conn = this.chunkConns.find((c) => !this.busyConns.has(c));
+    }
+    if (!conn) {
+      conn = await this.instance.connect();
+      registerFeedFunction(conn);
+      this.chunkConns.push(conn);
+    }
+    this.staging ??= new StagingPool();
+    this.busyConns.add(conn);
+    const c = conn;
+    try {
+      await c.run('BEGIN TRANSACTION');
+      const v6 = await c.createAppender('packets_v6');
+      return new DuckChunk(this, c, fileId, new PacketAppender(c, fileId, v6, this.staging), () => {
+        this.busyConns.delete(c);
+        this.connWaiters.shift()?.();
+      });
+    } catch (e) {
+      this.busyConns.delete(c);
+      throw e;
+    }
+  }
+
+  /**
+   * Rollup deltas for records [fromRec, toRec) of a file, appended to the three levels
+   * (inside the chunk's transaction). A bucket that spans chunks gets one row per chunk
+   * until compact() merges them; every query sums and unites rows of the same key, so
+   * the answers are the same before and after.
+   */
+  async writeRollups(c: DuckDBConnection, r: ChunkRollups): Promise<void> {
+    const levels = [r.minute, r.hour, r.day];
+    for (let l = 0; l < ROLLUP_LEVELS.length; l++) {
+      const rows = levels[l];
+      if (!rows || rows.n === 0) continue;
+      const appender = await c.createAppender(ROLLUP_LEVELS[l].table);
+      this.rollupAppender.append(appender, rows);
+      appender.closeSync();
+    }
+  }
+
+  /** Record that a file's time range needs compacting (in its last chunk's transaction). */
+  async markPending(c: DuckDBConnection, fileId: number): Promise<void> {
+    await c.run(
+      `INSERT OR REPLACE INTO rollup_pending SELECT $1, min(ts)::TIMESTAMP, max(ts)::TIMESTAMP FROM packets WHERE file_id = $1 HAVING count(*) > 0`,
+      [fileId],
+    );
+  }
+
+  /**
+   * Merge the per-chunk rollup rows of every pending range into one row per key. Only keys
+   * with more than one row are touched, in partitions by key hash small enough that the
+   * merged source lists stay within DuckDB's memory limit (list aggregates cannot spill),
+   * one transaction each: a crash leaves the range pending and the answers unchanged
+   * (queries merge rows of a key anyway), and the next ingest finishes it.
+   */
+  async compact(): Promise<number> {
+    const c = this.conn;
+    const pending = await rows(c, 'SELECT file_id, lo::VARCHAR AS lo, hi::VARCHAR AS hi FROM rollup_pending ORDER BY file_id');
+    const keyHash = `hash(${ROLLUP_KEY.join(', ')})`;
+    for (const p of pending) {
+      for (const level of ROLLUP_LEVELS) {
+        const range = `bucket BETWEEN date_trunc('${level.unit}', $1::TIMESTAMP) AND date_trunc('${level.unit}', $2::TIMESTAMP)`;
+        const span = [p.lo as string, p.hi as string];
+        // The keys with more than one row (no lists held: cheap), then their rows merged partition by partition.
+        await c.run(`CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${KEY}, sum(len(sources)) AS elems FROM ${level.table} WHERE ${range} GROUP BY ${KEY} HAVING count(*) > 1`, span);
+        const dup = await rows(c, 'SELECT count(*) AS keys, coalesce(sum(elems), 0) AS elems FROM dup_keys');
+        const parts = Math.max(1, Math.ceil((dup[0].elems as number) / COMPACT_ELEMENTS), Math.ceil((dup[0].keys as number) / COMPACT_KEYS));
+        for (let part = 0; dup[0].keys as number > 0 && part < parts; part++) {
+          await c.run('BEGIN TRANSACTION');
+          try {
+            await c.run(
+              `CREATE OR REPLACE TEMP TABLE merged AS SELECT ${KEY}, sum(packets)::UBIGINT AS packets, ${MERGE_SOURCES} AS sources
+               FROM ${level.table} r SEMI JOIN (SELECT ${KEY} FROM dup_keys WHERE ${keyHash} % ${parts} = ${part}) d USING (${KEY})
+               WHERE ${range} GROUP BY ALL`,
+              span,
+            );
+            await c.run(`DELETE FROM ${level.table} r USING merged m WHERE ${ROLLUP_KEY.map((k) => `r.${k} = m.${k}`).join(' AND ')}`);
+            await c.run(`INSERT INTO ${level.table} SELECT * FROM merged`);
+            await c.run('DROP TABLE merged');
+            await c.run('COMMIT');
+          } catch (e) {
+            await c.run('ROLLBACK').catch(() => undefined);
+            throw e;
+          }
+        }
+        await c.run('DROP TABLE dup_keys');
+      }
+      await c.run('DELETE FROM rollup_pending WHERE file_id = $1', [p.file_id as number]);
+    }
+    return pending.length;
+  }
+
+  // ---- queries ----
+
+  private async sensorNames(): Promise<Map<number, string>> {
+    const d = await this.latestDarknet();
+    return new Map((d?.sensors ?? []).map((s) => [s.id, s.name]));
+  }
+
+  /**
+   * The rollup rows of a selection as one relation: [from, to) split into whole days
+   * (rollup_day), whole hours and minutes at the edges, and raw packets for what is
+   * left of a minute at either end — so any range is exact, and mostly read from rollups.
+   */
+  private rollupRelation(sel: Selection, params: DuckDBValue[]): string {
+    const d = duckDialect(params);
+    const conds: string[] = [];
+    if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    if (sel.kinds?.length) conds.push(`kind IN (${sel.kinds.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    const extra = conds.length ? ` AND ${conds.join(' AND ')}` : '';
+    const ts = (ms: number) => d.param(new Date(ms).toISOString(), 'TIMESTAMP');
+    if (sel.from === undefined && sel.to === undefined) return `(SELECT * FROM rollup_day WHERE TRUE${extra})`;
+    const from = sel.from ?? 0;
+    const to = sel.to ?? 8.64e15;
+    const parts: string[] = [];
+    const level = (table: string, lo: number, hi: number) => {
+      if (hi > lo) parts.push(`SELECT * FROM ${table} WHERE bucket >= ${ts(lo)} AND bucket < ${ts(hi)}${extra}`);
+    };
+    const up = (t: number, u: number) => Math.ceil(t / u) * u;
+    const down = (t: number, u: number) => Math.floor(t / u) * u;
+    const [M, H, D] = ROLLUP_LEVELS.map((l) => l.ms);
+    const m0 = up(from, M), m1 = down(to, M);
+    if (m0 >= m1) {
+      parts.push(rollupFromPackets('minute', `ts >= ${ts(from)} AND ts < ${ts(to)}${extra}`));
+    } else {
+      const h0 = up(m0, H), h1 = down(m1, H);
+      if (h0 >= h1) level('rollup_minute', m0, m1);
+      else {
+        const d0 = up(h0, D), d1 = down(h1, D);
+        if (d0 >= d1) level('rollup_hour', h0, h1);
+        else {
+          level('rollup_day', d0, d1);
+          level('rollup_hour', h0, d0);
+          level('rollup_hour', d1, h1);
+        }
+        level('rollup_minute', m0, h0);
+        level('rollup_minute', h1, m1);
+      }
+      if (from < m0) parts.push(rollupFromPackets('minute', `ts >= ${ts(from)} AND ts < ${ts(m0)}${extra}`));
+      if (m1 < to) parts.push(rollupFromPackets('minute', `ts >= ${ts(m1)} AND ts < ${ts(to)}${extra}`));
+    }
+    return `(${parts.join(' UNION ALL ')})`;
+  }
+
+  /** WHERE conditions on the packets table for a selection. */
+  private packetWhere(sel: Selection, params: DuckDBValue[]): string {
+    const d = duckDialect(params);
+    const conds = ['TRUE'];
+    const ts = (ms: number) => d.param(new Date(ms).toISOString(), 'TIMESTAMP');
+    if (sel.from !== undefined) conds.push(`ts >= ${ts(sel.from)}`);
+    if (sel.to !== undefined) conds.push(`ts < ${ts(sel.to)}`);
+    if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    if (sel.kinds?.length) conds.push(`kind IN (${sel.kinds.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    return conds.join(' AND ');
+  }
+
+  /** Defaults that make `top` mean what `analyze` means: ports of probes (not backscatter, not other), over TCP and UDP. */
+  private static portDefaults(q: Selection): Selection {
+    return { ...q, kinds: q.kinds ?? KIND_RULES.map((r) => r.bit).filter((k) => k !== 0 && k !== 4), protos: q.protos ?? [6, 17] };
+  }
+
+  async top(q: TopQuery): Promise<TopRow[]> {
+    const params: DuckDBValue[] = [];
+    const limit = Math.max(1, Math.min(q.limit, 100_000));
+    const c = this.conn;
+    const sensors = await this.sensorNames();
+    switch (q.by) {
+      case 'port': {
+        const rel = this.rollupRelation(DuckDbStore.portDefaults(q), params);
+        const r = await rows(c, `SELECT proto, port, sum(packets)::UBIGINT AS packets, len(${MERGE_SOURCES}) AS sources FROM ${rel} GROUP BY proto, port ORDER BY packets DESC, proto, port LIMIT ${limit}`, params);
+        return r.map((x) => {
+          const proto = x.proto === 6 ? 'tcp' : x.proto === 17 ? 'udp' : String(x.proto);
+          return { key: `${x.port}/${proto}`, packets: x.packets as number, sources: x.sources as number, detail: { port: x.port as number, proto, label: proto === 'tcp' || proto === 'udp' ? serviceLabel(x.port as number, proto) : `${x.port}/${proto}` } };
+        });
+      }
+      case 'country':
+      case 'kind':
+      case 'sensor': {
+        const rel = this.rollupRelation(q, params);
+        const col = q.by;
+        const r = await rows(c, `SELECT ${col} AS k, sum(packets)::UBIGINT AS packets, len(${MERGE_SOURCES}) AS sources FROM ${rel} ${col === 'country' ? 'WHERE ip_version <> 0' : ''} GROUP BY k ORDER BY packets DESC, (k = 0), k LIMIT ${limit}`, params);
+        return r.map((x) => {
+          const k = x.k as number;
+          const key = col === 'country' ? unpackCountry(k) || 'unknown' : col === 'kind' ? (KIND_RULES.find((r) => r.bit === k)?.label ?? String(k)) : (sensors.get(k) ?? (k === 0 ? '(not monitored)' : String(k)));
+          return { key, packets: x.packets as number, sources: x.sources as number, detail: { code: k } };
+        });
+      }
+      case 'tool': {
+        const rel = this.rollupRelation(q, params);
+        const r = await rows(c, `SELECT t.label AS k, t.code, sum(r.packets)::UBIGINT AS packets, len(list_sort(list_distinct(flatten(list(r.sources))))) AS sources FROM ${rel} r JOIN tools t ON (r.tools & t.code) <> 0 GROUP BY t.label, t.code ORDER BY packets DESC, k LIMIT ${limit}`, params);
+        return r.map((x) => ({ key: x.k as string, packets: x.packets as number, sources: x.sources as number, detail: { tool: TOOL_RULES.find((t) => t.label === x.k)?.tool ?? null } }));
+      }
+      case 'asn': {
+        const where = this.packetWhere(q, params);
+        const r = await rows(c, `SELECT src_asn AS k, count(*) AS packets, count(DISTINCT src) AS sources FROM packets WHERE ip_version <> 0 AND ${where} GROUP BY k ORDER BY packets DESC, (k = 0), k LIMIT ${limit}`, params);
+        return r.map((x) => ({ key: x.k ? `AS${x.k}` : 'unknown', packets: x.packets as number, sources: x.sources as number, detail: { asn: (x.k as number) || null } }));
+      }
+      case 'source': {
+        const where = this.packetWhere(q, params);
+        const r = await rows(
+          c,
+          `SELECT ip_version, src, any_value(src6) AS src6, count(*) AS packets, any_value(src_country) AS country, any_value(src_asn) AS asn, count(DISTINCT dport) AS ports
+           FROM packets WHERE ip_version <> 0 AND ${where} GROUP BY ip_version, src ORDER BY packets DESC, ip_version, src LIMIT ${limit}`,
+          params,
+        );
+        return r.map((x) => ({ key: x.ip_version === 4 ? formatIPv4(x.src as number) : v6text(x.src6), packets: x.packets as number, sources: null, detail: { country: unpackCountry(x.country as number) || null, asn: (x.asn as number) || null, ports: x.ports as number } }));
+      }
+      case 'victim': {
+        const where = this.packetWhere({ ...q, kinds: [4] }, params);
+        const r = await rows(
+          c,
+          // The victim's port as analyze reports it: the one with most packets (lowest on a tie), none past 8 ports.
+          `WITH vp AS (
+             SELECT ip_version, victim, victim6, victim_proto, victim_port, count(*) AS c, min(ts) AS f, max(ts) AS l, any_value(victim_country) AS country, any_value(victim_asn) AS asn
+             FROM packets WHERE ${where} GROUP BY ALL)
+           SELECT ip_version, victim, victim6, victim_proto AS proto, sum(c)::UBIGINT AS packets, count(*) AS ports,
+             CASE WHEN count(*) > 8 THEN NULL ELSE arg_max(victim_port, c * 65536 - victim_port) END AS port,
+             any_value(country) AS country, any_value(asn) AS asn, min(f)::VARCHAR AS first, max(l)::VARCHAR AS last
+           FROM vp GROUP BY ip_version, victim, victim6, victim_proto ORDER BY packets DESC, ip_version, victim, victim6, proto LIMIT ${limit}`,
+          params,
+        );
+        return r.map((x) => ({
+          key: x.ip_version === 4 ? formatIPv4(x.victim as number) : v6text(x.victim6),
+          packets: x.packets as number,
+          sources: null,
+          detail: { proto: x.proto as number, port: (x.port as number | null) ?? null, ports: x.ports as number, country: unpackCountry(x.country as number) || null, asn: (x.asn as number) || null, first: x.first as string, last: x.last as string },
+        }));
+      }
+    }
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesRow[]> {
+    const c = this.conn;
+    const sel: Selection = q.by === 'port' ? DuckDbStore.portDefaults(q) : q;
+    let keyExpr: string;
+    let keys: TopRow[] = [];
+    let join = '';
+    if (q.by === 'total') keyExpr = "'total'";
+    else if (q.by === 'port' || q.by === 'country' || q.by === 'kind' || q.by === 'sensor' || q.by === 'tool') {
+      keys = await this.top({ ...q, by: q.by, limit: q.limit });
+      if (!keys.length) return [];
+      if (q.by === 'port') keyExpr = `CAST(port AS VARCHAR) || '/' || CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE CAST(proto AS VARCHAR) END`;
+      else if (q.by === 'tool') {
+        keyExpr = 't.label';
+        join = ' JOIN tools t ON (r.tools & t.code) <> 0';
+      } else keyExpr = `CAST(${q.by} AS VARCHAR)`;
+    } else throw new StoreError('query', `series --by ${q.by} is not available from rollups (use port, country, kind, sensor, tool or total)`);
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const stepUs = BigInt(q.step.ms) * 1000n;
+    const r = await rows(
+      c,
+      `SELECT time_bucket(to_microseconds(${stepUs}), r.bucket)::VARCHAR AS t, ${keyExpr} AS k, sum(r.packets)::UBIGINT AS packets, len(list_sort(list_distinct(flatten(list(r.sources))))) AS sources
+       FROM ${rel} r${join} ${q.by === 'country' ? 'WHERE r.ip_version <> 0' : ''} GROUP BY t, k ORDER BY t, k`,
+      params,
+    );
+    // Keys in the store's codes → the text top() gives them.
+    const text = (k: string): string | null => {
+      if (q.by === 'total' || q.by === 'port' || q.by === 'tool') return k;
+      const code = Number(k);
+      const row = keys.find((x) => x.detail.code === code);
+      return row ? row.key : null;
+    };
+    const wanted = new Set(keys.map((k) => k.key));
+    const out: SeriesRow[] = [];
+    for (const x of r) {
+      const key = text(x.k as string);
+      if (key === null || (q.by !== 'total' && !wanted.has(key))) continue;
+      out.push({ t: new Date((x.t as string).replace(' ', 'T') + 'Z').toISOString(), key, packets: x.packets as number, sources: x.sources as number });
+    }
+    return out;
+  }
+
+  async sql(text: string): Promise<SqlResult> {
+    if (!this.readOnly) throw new StoreError('readonly', 'sql runs on a store opened read-only');
+    try {
+      const r = await this.conn.runAndReadAll(text);
+      return { columns: r.columnNames(), rows: r.getRowsJson() as unknown[][] };
+    } catch (e) {
+      throw new StoreError('query', (e as Error).message.split('\n').slice(0, 3).join(' '));
+    }
+  }
+
+  async export(filter: FilterExpr | null, format: ExportFormat, out: string): Promise<number> {
+    const params: DuckDBValue[] = [];
+    const where = filter ? compileFilter(filter, duckDialect(params)) : 'TRUE';
+    const select = `SELECT ${EXPORT_COLUMNS} FROM packets WHERE ${where} ORDER BY ts, file_id, rec`;
+    const opts = format === 'csv' ? "(FORMAT csv, HEADER true)" : format === 'jsonl' ? '(FORMAT json)' : "(FORMAT parquet, COMPRESSION zstd)";
+    // The output path is the analyst's own argument, written as an SQL string literal (quotes doubled).
+    const r = await rows(this.conn, `COPY (${select}) TO '${out.replace(/'/g, "''")}' ${opts}`, params);
+    return Number(r[0]?.Count ?? r[0]?.count ?? 0);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.chunkConns) c.closeSync();
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+
+  /** For tests and benchmarks: a query on the open connection. */
+  async query(sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
+    return rows(this.conn, sql, params);
+  }
+}
+
+function v6text(x: unknown): string {
+  const v = typeof x === 'bigint' ? x : BigInt(String(x ?? 0));
+  const words: number[] = [];
+  for (let i = 3; i >= 0; i--) words.push(Number((v >> BigInt(32 * i)) & 0xffffffffn));
+  const parts: string[] = [];
+  for (const w of words) parts.push((w >>> 16).toString(16), (w & 0xffff).toString(16));
+  return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+/** What export writes per packet: readable forms next to the codes. */
+const EXPORT_COLUMNS = [
+  "strftime(ts, '%Y-%m-%dT%H:%M:%S.%nZ') AS time",
+  'file_id',
+  'rec',
+  'sensor',
+  'ip_version',
+  'CASE WHEN ip_version = 4 THEN ipv4(src) WHEN ip_version = 6 THEN ipv6(src6) END AS src',
+  'CASE WHEN ip_version = 4 THEN ipv4(dst) WHEN ip_version = 6 THEN ipv6(dst6) END AS dst',
+  'proto',
+  'sport',
+  'dport',
+  'tcp_flags',
+  'ttl',
+  'ip_id',
+  'ip_len',
+  'seq',
+  'tcp_window',
+  'payload_len',
+  '(SELECT label FROM kinds k WHERE k.code = packets.kind) AS kind',
+  "array_to_string(list_sort([t.label FOR t IN (SELECT list({'label': label, 'code': code}) FROM tools)[1] IF (packets.tools & t.code) <> 0]), ',') AS tools",
+  'tags',
+  'filters',
+  'CASE WHEN kind = 4 THEN (CASE WHEN ip_version = 4 THEN ipv4(victim) ELSE ipv6(victim6) END) END AS victim',
+  'CASE WHEN kind = 4 THEN victim_port END AS victim_port',
+  'cc(src_country) AS src_country',
+  'nullif(src_asn, 0) AS src_asn',
+].join(', ');
+
+/** One chunk's transaction on its own connection: rows appended as they come, rollups and ledger at commit. */
+class DuckChunk implements ChunkTransaction {
+  private firstRec = -1;
+  private nextRec = -1;
+  private rowsIn = 0;
+  private closed = false;
+
+  constructor(
+    private readonly store: DuckDbStore,
+    private readonly conn: DuckDBConnection,
+    private readonly fileId: number,
+    private readonly appender: PacketAppender,
+    private readonly release: () => void,
+  ) {}
+
+  private stored: Promise<void> | null = null;
+
+  append(batch: PacketBatch, from: number, to: number, rec: number): Promise<void> {
+    if (this.closed) throw new Error('chunk already committed');
+    if (this.firstRec < 0) this.firstRec = this.nextRec = rec;
+    if (rec !== this.nextRec) throw new Error(`records out of order in a chunk: expected ${this.nextRec}, got ${rec}`);
+    this.nextRec += to - from;
+    this.rowsIn += to - from;
+    return this.appender.append(batch, from, to, rec);
+  }
+
+  get clampedTimestamps(): number {
+    return this.appender.counters.clampedTimestamps;
+  }
+
+  seal(): void {
+    if (this.closed) throw new Error('chunk already committed');
+    this.closed = true;
+    this.stored = this.appender.finish();
+    this.stored.catch(() => undefined); // awaited by commit()
+  }
+
+  async commit(nextRec: number, opts: CommitOptions): Promise<void> {
+    if (!this.closed) this.seal();
+    const c = this.conn;
+    const { begin, done, rollups } = opts;
+    try {
+      await this.stored;
+      if (begin) {
+        const id = begin.identity;
+        await c.run('INSERT INTO ingest_files VALUES ($1, $2, $3, $4, $5, $6, $7, now()::TIMESTAMP)', [this.fileId, id.sha256, BigInt(id.size), id.quick, begin.name, begin.sensor, begin.configId]);
+      }
+      if (this.rowsIn > 0) {
+        if (this.nextRec !== nextRec) throw new Error(`chunk ends at record ${this.nextRec}, ledger would say ${nextRec}`);
+      }
+      await this.store.writeRollups(c, rollups);
+      if (this.rowsIn > 0 || rollups.hour) {
+        // A chunk row also records how far the hour/day rollups are written (rollup_rec).
+        const first = this.rowsIn > 0 ? this.firstRec : nextRec;
+        await c.run('INSERT INTO ingest_chunks VALUES ($1, $2, $3, $4, now()::TIMESTAMP)', [this.fileId, BigInt(first), BigInt(this.rowsIn), BigInt(opts.rollupRec)]);
+      }
+      if (done) {
+        await this.store.markPending(c, this.fileId);
+        await c.run('INSERT INTO ingest_done VALUES ($1, now()::TIMESTAMP, $2)', [this.fileId, JSON.stringify(done.info)]);
+      }
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      this.release();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    this.closed = true;
+    await this.appender.abandon();
+    try {
+      await this.conn.run('ROLLBACK');
+    } finally {
+      this.release();
+    }
+  }
+}

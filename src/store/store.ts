@@ -1,0 +1,177 @@
+/**
+ * The Store: where an observatory keeps what it saw. DuckDB (one file) is the
+ * embedded default; a ClickHouse implementation for deployments that outgrow
+ * one machine implements the same interface. Callers never see SQL dialects:
+ * ingest hands over PacketBatch rows chunk by chunk, queries come as
+ * TopQuery / SeriesQuery / Filter values.
+ */
+import type { PacketBatch } from '../decode/batch.js';
+import type { FilterExpr } from './filter.js';
+import type { RollupRows } from './rollup.js';
+
+/** A capture file's identity: its content, not its name (a renamed file is the same file). */
+export interface FileIdentity {
+  sha256: string;
+  size: number;
+  /** SHA-256 of the size, first and last MiB: finds candidates before the full hash is known. */
+  quick: string;
+}
+
+export type LedgerStatus = 'partial' | 'complete';
+
+export interface LedgerEntry {
+  fileId: number;
+  sha256: string;
+  size: number;
+  quick: string;
+  /** The path it was first ingested from. */
+  name: string;
+  /** Capture point label given at ingest (--sensor), or null. */
+  sensor: string | null;
+  configId: number;
+  status: LedgerStatus;
+  /** Records committed: ingest resumes at this record number. */
+  nextRec: number;
+  /** Records whose hour and day rollups are stored: a resumed ingest replays [rollupRec, nextRec) into its rollup state. */
+  rollupRec: number;
+  /** Packets stored (= nextRec: every record gets a row, decodable or not). */
+  rows: number;
+  chunks: number;
+  startedAt: string;
+  finishedAt: string | null;
+  /** What the reader found (format, errors, undecodable counts) once complete. */
+  info: unknown;
+}
+
+/** The rollup rows a chunk commits: its minute rows, and the hour and day rows when the file's coarse state is written. */
+export interface ChunkRollups {
+  minute: RollupRows | null;
+  hour?: RollupRows;
+  day?: RollupRows;
+}
+
+export interface CommitOptions {
+  /** Creates the file's ledger entry in the same transaction (its first chunk). */
+  begin?: NewFile;
+  /** Marks the file complete. */
+  done?: { info: unknown };
+  rollups: ChunkRollups;
+  /** Records whose hour and day rollups are stored once this commits (resume replays from here). */
+  rollupRec: number;
+}
+
+/** A ledger entry to create with a file's first chunk. */
+export interface NewFile {
+  identity: FileIdentity;
+  name: string;
+  sensor: string | null;
+  configId: number;
+}
+
+/** One chunk of one file, written in one transaction with its rollups and ledger update. */
+export interface ChunkTransaction {
+  /**
+   * Rows [from, to) of `batch`, the first being record `rec` of the file. They are copied
+   * before this returns (the batch is free again); the promise paces the caller while
+   * the store catches up.
+   */
+  append(batch: PacketBatch, from: number, to: number, rec: number): Promise<void>;
+  /** No more rows: start storing the rest (commit() does it if not done). */
+  seal(): void;
+  /** Commit rows, rollups and the ledger's new position together. */
+  commit(nextRec: number, opts: CommitOptions): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface StoredDarknet {
+  configId: number;
+  sha256: string;
+  config: unknown;
+  sensors: { id: number; name: string; sizeV4: number }[];
+  homeCountry: string;
+}
+
+export const TOP_DIMENSIONS = ['port', 'country', 'asn', 'tool', 'victim', 'source', 'kind', 'sensor'] as const;
+export type TopDimension = (typeof TOP_DIMENSIONS)[number];
+
+/** Common selection of top and series. Times are ms since the epoch, [from, to). */
+export interface Selection {
+  from?: number;
+  to?: number;
+  sensors?: number[];
+  kinds?: number[];
+  protos?: number[];
+}
+
+export interface TopQuery extends Selection {
+  by: TopDimension;
+  limit: number;
+}
+
+export interface TopRow {
+  /** The key as text: "23/tcp", "JP", "AS4713", "mirai", "192.0.2.1", … */
+  key: string;
+  packets: number;
+  /** Distinct sources (null where the dimension is the source itself). */
+  sources: number | null;
+  /** Dimension-specific fields (port number and protocol, service label, country code, …). */
+  detail: Record<string, string | number | null>;
+}
+
+export type SeriesStep = { label: string; ms: number };
+
+export interface SeriesQuery extends Selection {
+  by: TopDimension | 'total';
+  step: SeriesStep;
+  /** Keys followed: the top `limit` over the whole range. */
+  limit: number;
+}
+
+export interface SeriesRow {
+  /** Bucket start, ISO 8601. */
+  t: string;
+  key: string;
+  packets: number;
+  sources: number;
+}
+
+export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
+
+export interface SqlResult {
+  columns: string[];
+  rows: unknown[][];
+}
+
+export interface Store {
+  readonly path: string;
+  /** The darknet configuration in force: stored once per distinct content, returns its id. */
+  saveDarknet(d: { sha256: string; config: unknown; sensors: StoredDarknet['sensors']; homeCountry: string }): Promise<number>;
+  latestDarknet(): Promise<StoredDarknet | null>;
+  /** Ledger entries whose size and quick hash match (candidates: confirm with the full hash). */
+  findFiles(size: number, quick: string): Promise<LedgerEntry[]>;
+  files(): Promise<LedgerEntry[]>;
+  /** The id the next new file gets (one writer: nobody else takes it meanwhile). */
+  nextFileId(): Promise<number>;
+  openChunk(fileId: number): Promise<ChunkTransaction>;
+  /** Tidy what ingest left for later (merge rollup deltas); safe to interrupt. Returns the ranges done. */
+  compact(): Promise<number>;
+
+  top(q: TopQuery): Promise<TopRow[]>;
+  series(q: SeriesQuery): Promise<SeriesRow[]>;
+  /** A read-only query by an analyst. */
+  sql(text: string): Promise<SqlResult>;
+  export(filter: FilterExpr | null, format: ExportFormat, out: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'locked' | 'corrupt' | 'version' | 'readonly' | 'query' | 'missing';
+
+/** An expected failure with a message for the user (no stack trace). */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
