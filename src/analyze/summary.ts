@@ -479,8 +479,17 @@ export class AnalysisSummary {
       })
       .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : (a.sensor ?? '') < (b.sensor ?? '') ? -1 : 1));
     const allVictims = this.victimEntries();
+    // Ties: IPv4 before IPv6, IPv4 by numeric address (as the store orders them), IPv6 by text; then protocol.
+    const v4Key = (v: { e: HeavyEntry<VictimPayload> }) => (v.e.payload.v6 === null ? (v.e.key as number) >>> 0 : -1);
     const victims = allVictims
-      .sort((x, y) => y.e.count - x.e.count || (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : x.e.payload.proto - y.e.payload.proto))
+      .sort((x, y) => {
+        if (y.e.count !== x.e.count) return y.e.count - x.e.count;
+        const a = v4Key(x), b = v4Key(y);
+        if ((a < 0) !== (b < 0)) return a < 0 ? 1 : -1;
+        if (a !== b) return a - b;
+        if (a < 0 && x.addr !== y.addr) return x.addr < y.addr ? -1 : 1;
+        return x.e.payload.proto - y.e.payload.proto;
+      })
       .slice(0, top)
       .map(({ e, addr }) => {
         const v = e.payload;

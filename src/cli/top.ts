@@ -1,4 +1,6 @@
 /** `darkscope top --by port|country|asn|tool|victim|source|kind|sensor [--from --to --sensor --kind --proto --limit] [--json|--csv]` */
+import { parseIPv4, parseIPv6 } from '../config/cidr.js';
+import { unpackCountry } from '../enrich/country.js';
 import { GeoDb } from '../enrich/geo.js';
 import { TOP_DIMENSIONS, type TopDimension, type TopRow } from '../store/store.js';
 import { UsageError } from './analyze.js';
@@ -40,6 +42,14 @@ export async function topCommand(opts: TopCommandOptions, out: (s: string) => vo
     // AS names from the registry data (attacker-influenced text: printed through printable()).
     const geo = await GeoDb.load();
     for (const r of rows) {
+      if (by === 'victim') {
+        // Victims are few: their country and AS are looked up here rather than stored per packet.
+        const ip = parseIPv4(r.key);
+        const w = ip === null ? parseIPv6(r.key) : null;
+        const cc = ip !== null ? geo.countryV4(ip) : w ? geo.countryV6(w[0], w[1], w[2], w[3]) : 0;
+        r.detail.country = cc ? unpackCountry(cc) : null;
+        r.detail.asn = (ip !== null ? geo.asnV4(ip) : w ? geo.asnV6(w[0], w[1], w[2], w[3]) : 0) || null;
+      }
       const asn = r.detail.asn as number | null;
       if (asn) r.detail.asName = geo.asName(asn) ?? null;
     }

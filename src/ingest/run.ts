@@ -32,11 +32,18 @@ export const DEFAULT_CHUNK_RECORDS = 3 * GROUP_ROWS;
  * Hour/day rollup state past which it is written before the file ends (and merged with
  * the next write by compaction): bounds its memory (in the rollup worker) to about 40 MB.
  */
-const MAX_COARSE_PAIRS = 1_000_000;
-const MAX_COARSE_ROWS = 400_000;
+const COARSE_CAPS = coarseCapsFrom(process.env.DARKSCOPE_COARSE_CAPS) ?? { pairs: 1_000_000, rows: 400_000 };
+
+/** "PAIRS,ROWS" (a testing knob: the crash test lowers the caps so that resumes replay). */
+function coarseCapsFrom(v: string | undefined): { pairs: number; rows: number } | null {
+  const m = /^(\d+),(\d+)$/.exec(v ?? '');
+  return m ? { pairs: Number(m[1]), rows: Number(m[2]) } : null;
+}
 
 export interface IngestOptions {
   chunkRecords?: number;
+  /** Hour/day rollup state caps (tests lower them to exercise the early writes). */
+  coarseCaps?: { pairs: number; rows: number };
   /** Capture point label stored in the ledger. */
   sensor?: string | null;
   /** Called with rows read (progress), and with each file's outcome. */
@@ -147,7 +154,7 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
   const startCommit = (c: ChunkTransaction, nextRec: number, done?: { info: unknown }) => {
     c.seal();
     // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
-    const taken = rollups.take(true, done ? 'yes' : { pairs: MAX_COARSE_PAIRS, rows: MAX_COARSE_ROWS });
+    const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
     taken.catch(() => undefined); // awaited below
     clamped += (c as { clampedTimestamps?: number }).clampedTimestamps ?? 0;
     const first = begin;

@@ -68,7 +68,6 @@ export class RollupWorker {
       for (const q of this.pending.values()) q.reject(e);
       this.pending.clear();
     });
-    this.worker.unref();
   }
 
   add(keys: RollupKeys): void {

@@ -43,6 +43,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
   [
     `CREATE TABLE packets (\n  ${PACKET_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
     `CREATE TABLE packets_v6 (\n  ${V6_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
+    // Every packet with its IPv6 addresses (0 for IPv4 rows): what export and IPv6 filters read.
+    `CREATE VIEW packets_full AS SELECT p.*, coalesce(v.src6, 0::UHUGEINT) AS src6, coalesce(v.dst6, 0::UHUGEINT) AS dst6, coalesce(v.victim6, 0::UHUGEINT) AS victim6
+      FROM packets p LEFT JOIN packets_v6 v ON p.ip_version = 6 AND v.file_id = p.file_id AND v.rec = p.rec`,
     ...ROLLUP_LEVELS.map((l) => rollupTable(l.table)),
     // Time ranges whose rollup rows still hold one delta per chunk: merged by compact() after each file.
     `CREATE TABLE rollup_pending (file_id UINTEGER PRIMARY KEY, lo TIMESTAMP NOT NULL, hi TIMESTAMP NOT NULL)`,

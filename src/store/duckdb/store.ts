@@ -429,7 +429,7 @@ export class DuckDbStore implements Store {
         const r = await rows(
           c,
           `SELECT ip_version, src, any_value(src6) AS src6, count(*) AS packets, any_value(src_country) AS country, any_value(src_asn) AS asn, count(DISTINCT dport) AS ports
-           FROM packets WHERE ip_version <> 0 AND ${where} GROUP BY ip_version, src ORDER BY packets DESC, ip_version, src LIMIT ${limit}`,
+           FROM packets_full WHERE ip_version <> 0 AND ${where} GROUP BY ip_version, src ORDER BY packets DESC, ip_version, src LIMIT ${limit}`,
           params,
         );
         return r.map((x) => ({ key: x.ip_version === 4 ? formatIPv4(x.src as number) : v6text(x.src6), packets: x.packets as number, sources: null, detail: { country: unpackCountry(x.country as number) || null, asn: (x.asn as number) || null, ports: x.ports as number } }));
@@ -440,11 +440,11 @@ export class DuckDbStore implements Store {
           c,
           // The victim's port as analyze reports it: the one with most packets (lowest on a tie), none past 8 ports.
           `WITH vp AS (
-             SELECT ip_version, victim, victim6, victim_proto, victim_port, count(*) AS c, min(ts) AS f, max(ts) AS l, any_value(victim_country) AS country, any_value(victim_asn) AS asn
-             FROM packets WHERE ${where} GROUP BY ALL)
+             SELECT ip_version, victim, victim6, victim_proto, victim_port, count(*) AS c, min(ts) AS f, max(ts) AS l
+             FROM packets_full WHERE ${where} GROUP BY ALL)
            SELECT ip_version, victim, victim6, victim_proto AS proto, sum(c)::UBIGINT AS packets, count(*) AS ports,
              CASE WHEN count(*) > 8 THEN NULL ELSE arg_max(victim_port, c * 65536 - victim_port) END AS port,
-             any_value(country) AS country, any_value(asn) AS asn, min(f)::VARCHAR AS first, max(l)::VARCHAR AS last
+             min(f)::VARCHAR AS first, max(l)::VARCHAR AS last
            FROM vp GROUP BY ip_version, victim, victim6, victim_proto ORDER BY packets DESC, ip_version, victim, victim6, proto LIMIT ${limit}`,
           params,
         );
@@ -452,7 +452,7 @@ export class DuckDbStore implements Store {
           key: x.ip_version === 4 ? formatIPv4(x.victim as number) : v6text(x.victim6),
           packets: x.packets as number,
           sources: null,
-          detail: { proto: x.proto as number, port: (x.port as number | null) ?? null, ports: x.ports as number, country: unpackCountry(x.country as number) || null, asn: (x.asn as number) || null, first: x.first as string, last: x.last as string },
+          detail: { proto: x.proto as number, port: (x.port as number | null) ?? null, ports: x.ports as number, first: x.first as string, last: x.last as string },
         }));
       }
     }
@@ -513,7 +513,7 @@ export class DuckDbStore implements Store {
   async export(filter: FilterExpr | null, format: ExportFormat, out: string): Promise<number> {
     const params: DuckDBValue[] = [];
     const where = filter ? compileFilter(filter, duckDialect(params)) : 'TRUE';
-    const select = `SELECT ${EXPORT_COLUMNS} FROM packets WHERE ${where} ORDER BY ts, file_id, rec`;
+    const select = `SELECT ${EXPORT_COLUMNS} FROM packets_full WHERE ${where} ORDER BY ts, file_id, rec`;
     const opts = format === 'csv' ? "(FORMAT csv, HEADER true)" : format === 'jsonl' ? '(FORMAT json)' : "(FORMAT parquet, COMPRESSION zstd)";
     // The output path is the analyst's own argument, written as an SQL string literal (quotes doubled).
     const r = await rows(this.conn, `COPY (${select}) TO '${out.replace(/'/g, "''")}' ${opts}`, params);
@@ -560,8 +560,8 @@ const EXPORT_COLUMNS = [
   'seq',
   'tcp_window',
   'payload_len',
-  '(SELECT label FROM kinds k WHERE k.code = packets.kind) AS kind',
-  "array_to_string(list_sort([t.label FOR t IN (SELECT list({'label': label, 'code': code}) FROM tools)[1] IF (packets.tools & t.code) <> 0]), ',') AS tools",
+  '(SELECT label FROM kinds k WHERE k.code = packets_full.kind) AS kind',
+  "array_to_string(list_sort([t.label FOR t IN (SELECT list({'label': label, 'code': code}) FROM tools)[1] IF (packets_full.tools & t.code) <> 0]), ',') AS tools",
   'tags',
   'filters',
   'CASE WHEN kind = 4 THEN (CASE WHEN ip_version = 4 THEN ipv4(victim) ELSE ipv6(victim6) END) END AS victim',
