@@ -13,7 +13,7 @@ export async function exportCommand(opts: { db?: string; format?: string; where?
   const store = await openForQuery(opts.db, true);
   try {
     const d = await store.latestDarknet();
-    const filter = opts.where === undefined ? null : parseFilter(opts.where, { sensors: new Map((d?.sensors ?? []).map((s) => [s.name, s.id])) });
+    const filter = opts.where === undefined ? null : parseFilter(opts.where, { sensors: new Map((d?.sensors ?? []).map((s) => [s.name, s.id])), homeCountry: d?.homeCountry });
     const n = await store.export(filter, format, out);
     log(`${n.toLocaleString('en')} packets written to ${out}`);
     return 0;

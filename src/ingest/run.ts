@@ -215,6 +215,13 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
       pool.release(batch);
     }
     const info = reader.info();
+    if (info.format === null) {
+      // Not a capture at all (a README beside the pcaps): reported, not recorded in the ledger.
+      await (chunk as ChunkTransaction | null)?.rollback();
+      chunk = null;
+      await settle();
+      return { file, status: 'unreadable', fileId: null, sha256: null, rows: 0, chunks: 0, message: info.error ? `${info.error.message} (at byte ${info.error.offset})` : 'not a capture file', info };
+    }
     if (rec < startRec) throw new Error(`${file}: the file has ${rec} records, the ledger says ${startRec} were stored: it changed since`);
     // The last (partial) chunk, or only the completion mark when the file ended on a chunk boundary.
     await settle();

@@ -25,6 +25,7 @@ export class FilterError extends Error {
     readonly reason: string,
   ) {
     super(`invalid filter at position ${position + 1}: ${reason}`);
+    this.name = 'FilterError';
   }
 }
 
@@ -56,7 +57,6 @@ export const FILTER_FIELDS: Record<string, FieldSpec> = {
   proto: { type: 'proto', col: 'proto', max: 255, doc: 'tcp, udp, icmp, icmpv6 or a number' },
   ttl: { type: 'uint', col: 'ttl', max: 255, doc: 'TTL' },
   ip_id: { type: 'uint', col: 'ip_id', max: 0xffffffff, doc: 'IPv4 identification' },
-  ip_len: { type: 'uint', col: 'ip_len', max: 0xffffffff, doc: 'IP length' },
   ip_version: { type: 'uint', col: 'ip_version', max: 6, doc: '4 or 6 (0: not IP)' },
   window: { type: 'uint', col: 'tcp_window', max: 65535, doc: 'TCP window' },
   seq: { type: 'uint', col: 'seq', max: 0xffffffff, doc: 'TCP sequence number' },
@@ -69,7 +69,7 @@ export const FILTER_FIELDS: Record<string, FieldSpec> = {
   tag: { type: 'label', col: 'tags', labels: labelMap(TAG_RULES), bits: true, doc: 'spoofing tag' },
   filter: { type: 'label', col: 'filters', labels: labelMap(FILTER_RULES), bits: true, doc: 'corsaro3 filter' },
   response: { type: 'label', col: 'response', labels: RESPONSES, doc: 'backscatter response type' },
-  domestic: { type: 'bool', col: 'enrich_flags', doc: 'true for sources in the home country' },
+  domestic: { type: 'bool', col: 'src_country', doc: 'true for sources in the home country (of the stored darknet configuration)' },
   sensor: { type: 'sensor', col: 'sensor', max: 65535, doc: 'sensor name or id' },
   time: { type: 'time', col: 'ts', doc: 'capture time: ISO date/time, or FROM..TO' },
 };
@@ -78,7 +78,7 @@ const OPS = [':', '=', '!=', '<', '<=', '>', '>=', 'in'] as const;
 type Op = (typeof OPS)[number];
 
 /** A checked value: numbers, or ranges of them (CIDRs, times, a..b). */
-type Value = { kind: 'num'; v: number } | { kind: 'range'; lo: number; hi: number } | { kind: 'big'; lo: bigint; hi: bigint; v6: true } | { kind: 'v4range'; lo: number; hi: number };
+type Value = { kind: 'domestic'; yes: boolean; home: number } | { kind: 'num'; v: number } | { kind: 'range'; lo: number; hi: number } | { kind: 'big'; lo: bigint; hi: bigint; v6: true } | { kind: 'v4range'; lo: number; hi: number };
 
 export type FilterExpr =
   | { op: 'and' | 'or'; args: FilterExpr[] }
@@ -117,6 +117,9 @@ function tokenize(text: string): Token[] {
     if (c === '"') {
       const end = text.indexOf('"', i + 1);
       if (end < 0) throw new FilterError(i, 'unterminated quoted string');
+      // Values are ASCII: case folding of other characters turns look-alikes into letters (ﬁ → FI, K → k).
+      const bad = /[^\x20-\x7e]/.exec(text.slice(i + 1, end));
+      if (bad) throw new FilterError(i + 1 + bad.index, 'only printable ASCII characters are allowed in a quoted value');
       out.push({ t: 'str', s: text.slice(i + 1, end), pos: i });
       i = end + 1;
       continue;
@@ -124,7 +127,9 @@ function tokenize(text: string): Token[] {
     if (WORD.test(c)) {
       const start = i;
       while (i < text.length && WORD.test(text[i])) i++;
-      out.push({ t: 'word', s: text.slice(start, i), pos: start });
+      const w = text.slice(start, i);
+      // A lone ':' is the operator (field : value); inside a word it is part of field:value or an IPv6 address.
+      out.push(w === ':' ? { t: 'op', s: ':', pos: start } : { t: 'word', s: w, pos: start });
       continue;
     }
     const shown = c === ';' ? "';' (one filter, no statements)" : c === "'" ? "a single quote (quote values with double quotes, if at all)" : c === '-' ? "'-'" : JSON.stringify(c);
@@ -136,6 +141,8 @@ function tokenize(text: string): Token[] {
 export interface FilterContext {
   /** Sensor names → ids (from the stored darknet configuration). */
   sensors?: Map<string, number>;
+  /** Home country (two letters): what domestic:true means. */
+  homeCountry?: string;
 }
 
 class Parser {
@@ -214,7 +221,7 @@ class Parser {
     }
     if (ft.t !== 'word') throw new FilterError(ft.pos, `expected a field name, found ${JSON.stringify(ft.s.slice(0, 40))}`);
     const name = ft.s.toLowerCase();
-    const spec = FILTER_FIELDS[name];
+    const spec = Object.hasOwn(FILTER_FIELDS, name) ? FILTER_FIELDS[name] : undefined;
     if (!spec) throw new FilterError(ft.pos, `unknown field ${JSON.stringify(ft.s.slice(0, 40))} (fields: ${Object.keys(FILTER_FIELDS).join(', ')})`);
     if (++this.terms > FILTER_LIMITS.terms) throw new FilterError(ft.pos, `more than ${FILTER_LIMITS.terms} conditions`);
     this.i++;
@@ -301,7 +308,8 @@ class Parser {
       case 'bool': {
         const b = s.toLowerCase();
         if (b !== 'true' && b !== 'false') bad('is not true or false');
-        return { kind: 'num', v: b === 'true' ? 1 : 0 };
+        if (!this.ctx.homeCountry || !isCountryCode(this.ctx.homeCountry)) bad('needs the home country of the stored darknet configuration');
+        return { kind: 'domestic', yes: b === 'true', home: packCountry(this.ctx.homeCountry!) };
       }
       case 'ip': {
         if (s.includes('/')) {
@@ -350,6 +358,8 @@ export function parseTime(s: string): { start: number; end: number } | null {
     return Number.isFinite(t) && new Date(t).toISOString().startsWith(s) ? { start: t, end: t + 86400_000 } : null;
   }
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?$/.test(s)) {
+    // Date.parse rolls impossible days over (02-30 → 03-02): check the date part on its own.
+    if (parseTime(s.slice(0, 10)) === null) return null;
     const t = Date.parse(/Z|[+-]\d{2}:\d{2}$/.test(s) ? s : s + 'Z');
     return Number.isFinite(t) ? { start: t, end: t + 1 } : null;
   }
@@ -401,7 +411,10 @@ function compileValue(spec: FieldSpec, op: Op, v: Value, d: Dialect): string {
     if (v.kind === 'big') return wrap(`(ip_version = 6 AND ${spec.col6} BETWEEN ${d.param(v.lo.toString(), 'UHUGEINT')} AND ${d.param(v.hi.toString(), 'UHUGEINT')})`);
     throw new Error('unreachable');
   }
-  if (spec.type === 'bool') return `((${col} & 1) ${neg ? '<>' : '='} ${d.param(v.kind === 'num' ? v.v : 0, 'UINTEGER')})`;
+  if (spec.type === 'bool') {
+    if (v.kind !== 'domestic') throw new Error('unreachable');
+    return `(${col} ${v.yes !== neg ? '=' : '<>'} ${d.param(v.home, 'UINTEGER')})`;
+  }
   if (spec.type === 'label' && spec.bits) {
     if (v.kind !== 'num') throw new Error('unreachable');
     return wrap(`((${col} & ${d.param(v.v, 'UINTEGER')}) <> 0)`);

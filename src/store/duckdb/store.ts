@@ -12,7 +12,7 @@ import { formatIPv4 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
 import { unpackCountry } from '../../enrich/country.js';
 import { serviceLabel } from '../../enrich/services.js';
-import { KIND_RULES, TOOL_RULES } from '../../classify/rules.js';
+import { KIND_RULES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
 import { compileFilter, type Dialect, type FilterExpr } from '../filter.js';
 import {
   type ChunkTransaction,
@@ -504,7 +504,11 @@ export class DuckDbStore implements Store {
     if (!this.readOnly) throw new StoreError('readonly', 'sql runs on a store opened read-only');
     try {
       const r = await this.conn.runAndReadAll(text);
-      return { columns: r.columnNames(), rows: r.getRowsJson() as unknown[][] };
+      // JSON-safe values; integers stay numbers while exact (DuckDB's JSON form makes every BIGINT a string).
+      const raw = r.getRows();
+      const json = r.getRowsJson() as unknown[][];
+      const rowsOut = raw.map((row, i) => row.map((v, j) => (typeof v === 'bigint' ? (v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v.toString()) : json[i][j])));
+      return { columns: r.columnNames(), rows: rowsOut };
     } catch (e) {
       throw new StoreError('query', (e as Error).message.split('\n').slice(0, 3).join(' '));
     }
@@ -541,9 +545,15 @@ function v6text(x: unknown): string {
   return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
 }
 
+/** Comma-separated labels of the bits set in a column (labels are constants of the rule tables, not input). */
+function bitLabels(col: string, rules: readonly { label: string; bit: number }[]): string {
+  return `concat_ws(',', ${rules.map((r) => `CASE WHEN (${col} & ${r.bit}) <> 0 THEN '${r.label}' END`).join(', ')}) AS ${col}`;
+}
+
 /** What export writes per packet: readable forms next to the codes. */
 const EXPORT_COLUMNS = [
-  "strftime(ts, '%Y-%m-%dT%H:%M:%S.%nZ') AS time",
+  // ISO 8601 with the nanoseconds the capture had (strftime stops at µs).
+  "strftime(ts::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%f') || lpad(CAST(epoch_ns(ts) % 1000 AS VARCHAR), 3, '0') || 'Z' AS time",
   'file_id',
   'rec',
   'sensor',
@@ -556,13 +566,12 @@ const EXPORT_COLUMNS = [
   'tcp_flags',
   'ttl',
   'ip_id',
-  'ip_len',
   'seq',
   'tcp_window',
   'payload_len',
-  '(SELECT label FROM kinds k WHERE k.code = packets_full.kind) AS kind',
-  "array_to_string(list_sort([t.label FOR t IN (SELECT list({'label': label, 'code': code}) FROM tools)[1] IF (packets_full.tools & t.code) <> 0]), ',') AS tools",
-  'tags',
+  `CASE kind ${KIND_RULES.map((r) => `WHEN ${r.bit} THEN '${r.label}'`).join(' ')} END AS kind`,
+  bitLabels('tools', TOOL_RULES),
+  bitLabels('tags', TAG_RULES),
   'filters',
   'CASE WHEN kind = 4 THEN (CASE WHEN ip_version = 4 THEN ipv4(victim) ELSE ipv6(victim6) END) END AS victim',
   'CASE WHEN kind = 4 THEN victim_port END AS victim_port',

@@ -1,0 +1,154 @@
+/**
+ * The store commands as a user runs them: ingest, top, series, sql, export on the
+ * lab captures; and the failures a user meets (a locked or corrupt database, a
+ * write attempted through `sql`, a hostile filter) as clear messages, not stacks.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { ROOT, sharedFile } from '../helpers/paths.js';
+import { tmpPath } from '../helpers/tmp.js';
+
+const BIN = join(ROOT, 'bin', 'darkscope');
+const LAB = sharedFile('lab');
+
+function run(args: string[]) {
+  const r = spawnSync(BIN, args, { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** An expected failure: exit 2, one line starting "darkscope:", no stack trace. */
+function assertCleanError(r: ReturnType<typeof run>, pattern: RegExp): void {
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'stack trace in the message');
+}
+
+describe('store commands on the lab captures', () => {
+  const db = tmpPath('cli.duckdb');
+  let ingestOut: ReturnType<typeof run>;
+  before(() => {
+    ingestOut = run(['ingest', LAB, '--darknet', '100.64.0.0/22', '--db', db, '--quiet']);
+  });
+
+  it('ingest reports each file, and a second ingest says every file is already stored', () => {
+    // The lab folder holds eleven captures and their truth files (JSON): those are not captures (exit status 1).
+    assert.equal(ingestOut.status, 1, ingestOut.stderr);
+    const lines = ingestOut.stdout.trim().split('\n');
+    assert.equal(lines.length, 22);
+    for (const l of lines.filter((x) => x.includes('.pcap:'))) assert.match(l, /: [\d,]+ packets stored in \d+ chunk\(s\) as file \d+$/);
+    for (const l of lines.filter((x) => x.includes('.json:'))) assert.match(l, /\.truth\.json: cannot read: unknown file format .*: not pcap or pcapng \(at byte 0\)$/);
+    assert.equal(lines.filter((x) => x.includes('packets stored')).length, 11);
+    const again = run(['ingest', LAB, '--db', db, '--quiet']); // the stored configuration is reused
+    assert.equal(again.status, 1, again.stderr);
+    const stored = again.stdout.trim().split('\n').filter((x) => x.includes('.pcap:'));
+    assert.equal(stored.length, 11);
+    for (const l of stored) assert.match(l, /already ingested \(file \d+, .*\): nothing added$/);
+  });
+
+  it('top in text, JSON and CSV agree', () => {
+    const json = JSON.parse(run(['top', '--by', 'port', '--db', db, '--json', '--limit', '3']).stdout) as { rows: { key: string; packets: number; sources: number }[] };
+    assert.equal(json.rows.length, 3);
+    assert.deepEqual(json.rows[0], { ...json.rows[0], key: '23/tcp' });
+    const csv = run(['top', '--by', 'port', '--db', db, '--csv', '--limit', '3']).stdout.trim().split('\n');
+    assert.equal(csv[0], 'rank,port,packets,sources,port,proto,label');
+    assert.equal(csv[1], `1,23/tcp,${json.rows[0].packets},${json.rows[0].sources},23,tcp,Telnet(23/TCP)`);
+    const text = run(['top', '--by', 'port', '--db', db, '--limit', '3']).stdout;
+    assert.match(text, new RegExp(`1\\s+Telnet\\(23/TCP\\)\\s+${json.rows[0].packets.toLocaleString('en')}`));
+  });
+
+  it('top --by tool/--kind/--proto/--sensor filters and orders by packets, ties by key', () => {
+    const tools = JSON.parse(run(['top', '--by', 'tool', '--db', db, '--json']).stdout).rows as { key: string; packets: number }[];
+    for (let i = 1; i < tools.length; i++) assert.ok(tools[i - 1].packets > tools[i].packets || (tools[i - 1].packets === tools[i].packets && tools[i - 1].key < tools[i].key));
+    const bs = JSON.parse(run(['top', '--by', 'port', '--kind', 'backscatter', '--db', db, '--json']).stdout).rows as { key: string }[];
+    assert.ok(bs.some((r) => r.key === '80/tcp'), 'the SYN floods hit 80/tcp');
+    const udp = JSON.parse(run(['top', '--by', 'port', '--proto', 'udp', '--db', db, '--json']).stdout).rows as { key: string }[];
+    for (const r of udp) assert.match(r.key, /\/udp$/);
+    assertCleanError(run(['top', '--by', 'port', '--sensor', 'nosuch', '--db', db]), /no sensor "nosuch"/);
+    assertCleanError(run(['top', '--by', 'colour', '--db', db]), /--by must be one of/);
+    assertCleanError(run(['top', '--by', 'port', '--from', '2025-02-30', '--db', db]), /--from must be an ISO 8601/);
+  });
+
+  it('series with 1m steps adds up to the total', () => {
+    const total = (JSON.parse(run(['top', '--by', 'kind', '--db', db, '--json', '--limit', '20']).stdout).rows as { packets: number }[]).reduce((a, r) => a + r.packets, 0);
+    const s = JSON.parse(run(['series', '--step', '1m', '--db', db, '--json']).stdout) as { rows: { t: string; packets: number }[] };
+    assert.ok(s.rows.length >= 1);
+    assert.equal(s.rows.reduce((a, r) => a + r.packets, 0), total);
+    for (const r of s.rows) assert.match(r.t, /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
+    assertCleanError(run(['series', '--step', '7s', '--db', db]), /--step must be/);
+  });
+
+  it('sql reads; it cannot write, read files or change settings', () => {
+    const ok = run(['sql', "SELECT count(*) AS n FROM packets WHERE ip_version = 4 AND ipv4(src) = '198.51.100.10'", '--db', db, '--json']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(JSON.parse(ok.stdout).n > 0);
+    assertCleanError(run(['sql', 'DELETE FROM packets', '--db', db]), /read-only/i);
+    assertCleanError(run(['sql', 'DROP TABLE packets', '--db', db]), /read-only/i);
+    assertCleanError(run(['sql', `COPY packets TO '${tmpPath('leak.csv')}'`, '--db', db]), /disabled|external|read-only/i);
+    assertCleanError(run(['sql', "SELECT * FROM read_csv('/etc/passwd')", '--db', db]), /disabled|external/i);
+    assertCleanError(run(['sql', 'SET enable_external_access = true', '--db', db]), /lock|configuration|cannot/i);
+    assertCleanError(run(['sql', 'SELEC nonsense', '--db', db]), /syntax error/i);
+  });
+
+  it('export: CSV, JSON lines and Parquet with a filter; the filter is validated', async () => {
+    const masscan = (JSON.parse(run(['top', '--by', 'tool', '--db', db, '--json']).stdout).rows as { key: string; packets: number }[]).find((r) => r.key === 'masscan')!.packets;
+    const jsonl = tmpPath('m.jsonl');
+    const e = run(['export', '--db', db, '--format', 'jsonl', '--where', 'tool:masscan and dport in (80, 443, 23) or (tool:masscan and not dport in (80,443,23))', '--out', jsonl]);
+    assert.equal(e.status, 0, e.stderr);
+    const rows = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(rows.length, masscan);
+    assert.equal(rows[0].src, '198.51.100.11');
+    assert.match(String(rows[0].tools), /masscan/);
+    assert.match(String(rows[0].time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    const csv = tmpPath('v.csv');
+    assert.equal(run(['export', '--db', db, '--format', 'csv', '--where', 'kind:backscatter and victim:203.0.113.80', '--out', csv]).status, 0);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    assert.match(lines[0], /^time,file_id,rec,sensor,ip_version,src,dst,proto,/);
+    assert.ok(lines.length > 100);
+    const pq = tmpPath('all.parquet');
+    assert.equal(run(['export', '--db', db, '--format', 'parquet', '--where', 'src:198.51.100.0/24', '--out', pq]).status, 0);
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const n = (await duck.runAndReadAll(`SELECT count(*) FROM read_parquet('${pq}')`)).getRows()[0][0];
+    const want = JSON.parse(run(['sql', 'SELECT count(*) AS n FROM packets WHERE ip_version = 4 AND src BETWEEN 3325256704 AND 3325256959', '--db', db, '--json']).stdout).n;
+    assert.equal(Number(n), want);
+    assertCleanError(run(['export', '--db', db, '--where', "tool:mirai'; DROP TABLE packets; --", '--out', tmpPath('x.csv')]), /invalid filter at position 11/);
+    assertCleanError(run(['export', '--db', db, '--where', 'colour:red', '--out', tmpPath('x.csv')]), /invalid filter at position 1: unknown field "colour"/);
+  });
+});
+
+describe('a database the store cannot use', () => {
+  it('locked by another process: a clear message naming the holder', async () => {
+    const db = tmpPath('locked.duckdb');
+    assert.equal(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--quiet']).status, 0);
+    // Another process holds the database open for writing while we query it.
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const i = await DuckDBInstance.create(${JSON.stringify(db)}); await i.connect(); console.log('open'); setTimeout(() => {}, 20000);`], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      assertCleanError(run(['top', '--by', 'port', '--db', db]), new RegExp(`database .*locked\\.duckdb is in use by another process \\(PID ${holder.pid}\\)`));
+      assertCleanError(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', db]), /is in use by another process/);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('corrupt, truncated, foreign or missing: a clear message', () => {
+    const garbage = tmpPath('garbage.duckdb');
+    writeFileSync(garbage, Buffer.alloc(64 * 1024, 0x41));
+    assertCleanError(run(['top', '--by', 'port', '--db', garbage]), /not a readable DuckDB database|cannot open database/);
+    assertCleanError(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--darknet', '100.64.0.0/22', '--db', garbage]), /not a readable DuckDB database|cannot open database/);
+    // A real store cut short.
+    const good = tmpPath('good.duckdb');
+    assert.equal(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--darknet', '100.64.0.0/22', '--db', good, '--quiet']).status, 0);
+    const cut = tmpPath('cut.duckdb');
+    copyFileSync(good, cut);
+    truncateSync(cut, Math.floor(statSync(good).size / 3));
+    const r = run(['top', '--by', 'port', '--db', cut]);
+    assert.equal(r.status, 2, r.stdout);
+    assert.match(r.stderr, /^darkscope: /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+    assertCleanError(run(['top', '--by', 'port', '--db', tmpPath('nothing-here.duckdb')]), /does not exist|is empty/);
+  });
+});
