@@ -8,6 +8,10 @@
  *          worker thread included, so not pinned) against `tcpdump -r -w
  *          /dev/null` (not pinned either) on the same file; peak RSS at the
  *          default size and at --rss-packets (50M) packets, to show it flat.
+ *   store  `darkscope ingest` of the mix into a fresh DuckDB store, end to end, against
+ *          `analyze` of the same file in the same script (what ingest adds is the
+ *          storage); peak RSS; database bytes per million packets; then `top --by
+ *          port` from the rollups against the same answer from the packets table.
  *   geo    GeoDb lookups per second (country + ASN) on random and repeated
  *          addresses, and the Enricher's cached rate, against a plain typed-
  *          array binary search written inline (the reference).
@@ -18,7 +22,7 @@
  * Every run is a separate process, pinned to one core (taskset -c 0) unless
  * --no-pin; the figure is the median of --runs runs; peak RSS is the child's.
  * Options: --packets N (10000000) --seed S (1) --runs R (3)
- *          --suite read,analyze,geo (default) | stream | all | any comma list
+ *          --suite read,analyze,geo (default) | store | stream | all | any comma list
  *          --stream-gb G (100) --data DIR (bench/data) --json
  */
 import { spawnSync } from 'node:child_process';
@@ -397,9 +401,53 @@ async function benchAnalyze(a: Args): Promise<Record<string, unknown>> {
   return res;
 }
 
+async function benchStore(a: Args): Promise<Record<string, unknown>> {
+  const file = await ensureMix(a);
+  readFileSync(file).length; // warm the page cache
+  const node = process.execPath;
+  const db = join(a.data, `bench-store-${a.packets}.duckdb`);
+  const ingestRuns: { packets: number; chunks: number; seconds: number; maxRssMB: number; dbBytes: number }[] = [];
+  const analyzeRuns: number[] = [];
+  for (let i = 0; i < a.runs; i++) {
+    ingestRuns.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db], false).out));
+    analyzeRuns.push((JSON.parse(timed(node, [join(here, 'analyze.js'), file], false).out) as { seconds: number }).seconds);
+  }
+  const q = JSON.parse(timed(node, [join(here, 'query.js'), db], false).out) as { packets: number; topPortMs: number; topPortFromPacketsMs: number; series5mMs: number };
+  const packets = ingestRuns[0].packets;
+  const ingestSeconds = median(ingestRuns.map((r) => r.seconds));
+  const res: Record<string, unknown> = {
+    suite: 'store',
+    packets,
+    runs: a.runs,
+    ingestPps: packets / ingestSeconds,
+    analyzePps: packets / median(analyzeRuns),
+    ratioToAnalyze: median(analyzeRuns) / ingestSeconds,
+    peakRssMB: Math.max(...ingestRuns.map((r) => r.maxRssMB)),
+    dbBytesPerMillion: ingestRuns[ingestRuns.length - 1].dbBytes / (packets / 1e6),
+    topPortMs: q.topPortMs,
+    topPortFromPacketsMs: q.topPortFromPacketsMs,
+    series5mMs: q.series5mMs,
+  };
+  if (!a.json) {
+    const m = (x: number) => `${(x / 1e6).toFixed(2)} M packets/s`;
+    process.stdout.write(
+      [
+        `store: ${packets.toLocaleString('en')} packets, median of ${a.runs} runs, each a fresh database (not pinned: DuckDB uses both cores)`,
+        `  ingest, end to end  ${m(res.ingestPps as number)}   target ≥ 1 M/s (goal 3 M/s)`,
+        `  analyze (reference) ${m(res.analyzePps as number)}   ingest/analyze ${(res.ratioToAnalyze as number).toFixed(2)}×`,
+        `  peak RSS            ${(res.peakRssMB as number).toFixed(0)} MB   target ≤ 500 MB`,
+        `  database            ${((res.dbBytesPerMillion as number) / 1e6).toFixed(1)} MB per million packets`,
+        `  top --by port       ${q.topPortMs.toFixed(1)} ms from rollups, ${q.topPortFromPacketsMs.toFixed(1)} ms from packets (reference)   target ≤ 100 ms`,
+        `  series --step 5m    ${q.series5mMs.toFixed(1)} ms (top 5 ports)`,
+      ].join('\n') + '\n',
+    );
+  }
+  return res;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, stream: benchStream, geo: benchGeo };
+  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, store: benchStore, stream: benchStream, geo: benchGeo };
   const results: Record<string, unknown>[] = [];
   for (const name of a.suite === 'all' ? Object.keys(suites) : a.suite.split(',')) {
     const s = suites[name];

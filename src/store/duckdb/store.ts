@@ -39,6 +39,8 @@ import { MIGRATIONS, ROLLUP_KEY, ROLLUP_LEVELS, SCHEMA_VERSION } from './schema.
 export const DEFAULT_DB_PATH = './darkscope.duckdb';
 /** DuckDB's memory limit (buffer pool, hash tables); ingest's peak RSS target is 500 MB in all. */
 export const DEFAULT_MEMORY_LIMIT = process.env.DARKSCOPE_DUCKDB_MEMORY ?? '96MB';
+/** For read-only opens (queries, export): list merges cannot spill, and no ingest shares the process. */
+export const QUERY_MEMORY_LIMIT = process.env.DARKSCOPE_DUCKDB_QUERY_MEMORY ?? '1GB';
 
 export interface OpenOptions {
   readOnly?: boolean;
@@ -113,7 +115,7 @@ export class DuckDbStore implements Store {
   static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
     // DuckDB's default buffer pool is 80 % of RAM; an observatory shares its machine. Beyond this it spills to disk.
-    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT, allocator_flush_threshold: process.env.DARKSCOPE_FLUSH ?? '128MB' };
+    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? (opts.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT), allocator_flush_threshold: process.env.DARKSCOPE_FLUSH ?? '128MB' };
     if (opts.readOnly) config.access_mode = 'READ_ONLY';
     const threads = opts.threads ?? (process.env.DARKSCOPE_DUCKDB_THREADS ? Number(process.env.DARKSCOPE_DUCKDB_THREADS) : undefined);
     if (threads) config.threads = String(threads);
@@ -291,23 +293,15 @@ export class DuckDbStore implements Store {
         // The keys with more than one row (no lists held: cheap), then their rows merged partition by partition.
         await c.run(`CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${KEY}, sum(len(sources)) AS elems FROM ${level.table} WHERE ${range} GROUP BY ${KEY} HAVING count(*) > 1`, span);
         const dup = await rows(c, 'SELECT count(*) AS keys, coalesce(sum(elems), 0) AS elems FROM dup_keys');
-        const parts = Math.max(1, Math.ceil((dup[0].elems as number) / COMPACT_ELEMENTS), Math.ceil((dup[0].keys as number) / COMPACT_KEYS));
-        for (let part = 0; dup[0].keys as number > 0 && part < parts; part++) {
-          await c.run('BEGIN TRANSACTION');
+        let parts = Math.max(1, Math.ceil((dup[0].elems as number) / COMPACT_ELEMENTS), Math.ceil((dup[0].keys as number) / COMPACT_KEYS));
+        for (let part = 0; (dup[0].keys as number) > 0 && part < parts; part++) {
           try {
-            await c.run(
-              `CREATE OR REPLACE TEMP TABLE merged AS SELECT ${KEY}, sum(packets)::UBIGINT AS packets, ${MERGE_SOURCES} AS sources
-               FROM ${level.table} r SEMI JOIN (SELECT ${KEY} FROM dup_keys WHERE ${keyHash} % ${parts} = ${part}) d USING (${KEY})
-               WHERE ${range} GROUP BY ALL`,
-              span,
-            );
-            await c.run(`DELETE FROM ${level.table} r USING merged m WHERE ${ROLLUP_KEY.map((k) => `r.${k} = m.${k}`).join(' AND ')}`);
-            await c.run(`INSERT INTO ${level.table} SELECT * FROM merged`);
-            await c.run('DROP TABLE merged');
-            await c.run('COMMIT');
+            await this.mergePart(level.table, range, span, keyHash, parts, part);
           } catch (e) {
-            await c.run('ROLLBACK').catch(() => undefined);
-            throw e;
+            // Lists larger than estimated: more, smaller partitions (merged parts stay merged; they are idempotent).
+            if (!/Out of Memory/i.test((e as Error).message) || parts >= 1 << 12) throw e;
+            parts *= 4;
+            part = -1;
           }
         }
         await c.run('DROP TABLE dup_keys');
@@ -315,6 +309,27 @@ export class DuckDbStore implements Store {
       await c.run('DELETE FROM rollup_pending WHERE file_id = $1', [p.file_id as number]);
     }
     return pending.length;
+  }
+
+  /** Merge the rows of one partition of the duplicated keys, in one transaction. */
+  private async mergePart(table: string, range: string, span: string[], keyHash: string, parts: number, part: number): Promise<void> {
+    const c = this.conn;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      await c.run(
+        `CREATE OR REPLACE TEMP TABLE merged AS SELECT ${KEY}, sum(packets)::UBIGINT AS packets, ${MERGE_SOURCES} AS sources
+         FROM ${table} r SEMI JOIN (SELECT ${KEY} FROM dup_keys WHERE ${keyHash} % ${parts} = ${part}) d USING (${KEY})
+         WHERE ${range} GROUP BY ALL`,
+        span,
+      );
+      await c.run(`DELETE FROM ${table} r USING merged m WHERE ${ROLLUP_KEY.map((k) => `r.${k} = m.${k}`).join(' AND ')}`);
+      await c.run(`INSERT INTO ${table} SELECT * FROM merged`);
+      await c.run('DROP TABLE merged');
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
   }
 
   // ---- queries ----
@@ -396,7 +411,7 @@ export class DuckDbStore implements Store {
     switch (q.by) {
       case 'port': {
         const rel = this.rollupRelation(DuckDbStore.portDefaults(q), params);
-        const r = await rows(c, `SELECT proto, port, sum(packets)::UBIGINT AS packets, len(${MERGE_SOURCES}) AS sources FROM ${rel} GROUP BY proto, port ORDER BY packets DESC, proto, port LIMIT ${limit}`, params);
+        const r = await this.ranked(rel, ['proto', 'port'], '', 'proto, port', limit, params);
         return r.map((x) => {
           const proto = x.proto === 6 ? 'tcp' : x.proto === 17 ? 'udp' : String(x.proto);
           return { key: `${x.port}/${proto}`, packets: x.packets as number, sources: x.sources as number, detail: { port: x.port as number, proto, label: proto === 'tcp' || proto === 'udp' ? serviceLabel(x.port as number, proto) : `${x.port}/${proto}` } };
@@ -405,9 +420,9 @@ export class DuckDbStore implements Store {
       case 'country':
       case 'kind':
       case 'sensor': {
-        const rel = this.rollupRelation(q, params);
         const col = q.by;
-        const r = await rows(c, `SELECT ${col} AS k, sum(packets)::UBIGINT AS packets, len(${MERGE_SOURCES}) AS sources FROM ${rel} ${col === 'country' ? 'WHERE ip_version <> 0' : ''} GROUP BY k ORDER BY packets DESC, (k = 0), k LIMIT ${limit}`, params);
+        const rel = `(SELECT ${col} AS k, packets, sources FROM ${this.rollupRelation(q, params)} ${col === 'country' ? 'WHERE ip_version <> 0' : ''})`;
+        const r = await this.ranked(rel, ['k'], '', '(k = 0), k', limit, params);
         return r.map((x) => {
           const k = x.k as number;
           const key = col === 'country' ? unpackCountry(k) || 'unknown' : col === 'kind' ? (KIND_RULES.find((r) => r.bit === k)?.label ?? String(k)) : (sensors.get(k) ?? (k === 0 ? '(not monitored)' : String(k)));
@@ -415,8 +430,8 @@ export class DuckDbStore implements Store {
         });
       }
       case 'tool': {
-        const rel = this.rollupRelation(q, params);
-        const r = await rows(c, `SELECT t.label AS k, t.code, sum(r.packets)::UBIGINT AS packets, len(list_sort(list_distinct(flatten(list(r.sources))))) AS sources FROM ${rel} r JOIN tools t ON (r.tools & t.code) <> 0 GROUP BY t.label, t.code ORDER BY packets DESC, k LIMIT ${limit}`, params);
+        const rel = `(SELECT t.label AS k, r.packets, r.sources FROM ${this.rollupRelation(q, params)} r JOIN tools t ON (r.tools & t.code) <> 0)`;
+        const r = await this.ranked(rel, ['k'], '', 'k', limit, params);
         return r.map((x) => ({ key: x.k as string, packets: x.packets as number, sources: x.sources as number, detail: { tool: TOOL_RULES.find((t) => t.label === x.k)?.tool ?? null } }));
       }
       case 'asn': {
@@ -458,6 +473,23 @@ export class DuckDbStore implements Store {
     }
   }
 
+  /**
+   * Keys ranked by packets over a rollup relation (no source lists held), then the distinct
+   * sources of the top `limit` keys only, from their lists unnested: a query over months of
+   * rollups touches the lists of ten keys, not of every port.
+   */
+  private async ranked(rel: string, keys: string[], where: string, order: string, limit: number, params: DuckDBValue[]): Promise<Record<string, unknown>[]> {
+    const k = keys.join(', ');
+    return rows(
+      this.conn,
+      `WITH r AS (SELECT * FROM ${rel} ${where}),
+       top AS (SELECT ${k}, sum(packets)::UBIGINT AS packets FROM r GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}),
+       src AS (SELECT ${k}, count(DISTINCT s) AS sources FROM (SELECT ${k}, unnest(sources) AS s FROM r SEMI JOIN top USING (${k})) GROUP BY ${k})
+       SELECT top.*, coalesce(src.sources, 0) AS sources FROM top LEFT JOIN src USING (${k}) ORDER BY packets DESC, ${order}`,
+      params,
+    );
+  }
+
   async series(q: SeriesQuery): Promise<SeriesRow[]> {
     const c = this.conn;
     const sel: Selection = q.by === 'port' ? DuckDbStore.portDefaults(q) : q;
@@ -477,10 +509,16 @@ export class DuckDbStore implements Store {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
     const stepUs = BigInt(q.step.ms) * 1000n;
+    // Only the followed keys' rows reach the source lists (as key text, bound as parameters).
+    const keyTexts = keys.map((k) => (q.by === 'port' || q.by === 'tool' ? k.key : String(k.detail.code)));
+    const keep = q.by === 'total' ? '' : `WHERE k IN (${keyTexts.map((t) => { params.push(t); return `$${params.length}`; }).join(', ')})`;
     const r = await rows(
       c,
-      `SELECT time_bucket(to_microseconds(${stepUs}), r.bucket)::VARCHAR AS t, ${keyExpr} AS k, sum(r.packets)::UBIGINT AS packets, len(list_sort(list_distinct(flatten(list(r.sources))))) AS sources
-       FROM ${rel} r${join} ${q.by === 'country' ? 'WHERE r.ip_version <> 0' : ''} GROUP BY t, k ORDER BY t, k`,
+      `WITH f AS (SELECT * FROM (SELECT time_bucket(to_microseconds(${stepUs}), r.bucket)::VARCHAR AS t, ${keyExpr} AS k, r.packets, r.sources
+                  FROM ${rel} r${join} ${q.by === 'country' ? 'WHERE r.ip_version <> 0' : ''}) ${keep}),
+       pk AS (SELECT t, k, sum(packets)::UBIGINT AS packets FROM f GROUP BY t, k),
+       sc AS (SELECT t, k, count(DISTINCT s) AS sources FROM (SELECT t, k, unnest(sources) AS s FROM f) GROUP BY t, k)
+       SELECT pk.t, pk.k, pk.packets, coalesce(sc.sources, 0) AS sources FROM pk LEFT JOIN sc USING (t, k) ORDER BY pk.t, pk.k`,
       params,
     );
     // Keys in the store's codes → the text top() gives them.
