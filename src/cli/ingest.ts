@@ -1,4 +1,6 @@
 /** `darkscope ingest FILE|DIR... [--config F | --darknet CIDRs] [--db PATH] [--sensor NAME] [--quiet]` */
+import { stat } from 'node:fs/promises';
+import { expandInputs } from '../capture/files.js';
 import { resolveDarknet } from '../config/load.js';
 import { Darknet } from '../config/darknet.js';
 import { GeoDb } from '../enrich/geo.js';
@@ -47,17 +49,13 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
       darknet = new Darknet(stored.config as ConstructorParameters<typeof Darknet>[0], `${store.path} (stored configuration ${stored.configId})`);
     }
     const geo = await GeoDb.load();
-    // Progress over all files: bytes of finished files plus the current file's.
+    // Progress over all files: bytes of the files done plus the current file's.
+    let totalBytes = 0;
+    for (const f of await expandInputs(inputs)) totalBytes += await stat(f).then((st) => (st.isFile() ? st.size : 0), () => 0);
     let doneBytes = 0;
     let current: CaptureReader | null = null;
     let currentSize = 0;
-    const progress = new Progress('ingest', {
-      progress: () => ({ bytesRead: doneBytes + (current?.fileBytesRead ?? 0), bytesTotal: totalBytes }),
-    }, !opts.quiet);
-    let totalBytes = 0;
-    const { stat } = await import('node:fs/promises');
-    const { expandInputs } = await import('../capture/files.js');
-    for (const f of await expandInputs(inputs)) totalBytes += await stat(f).then((s) => (s.isFile() ? s.size : 0), () => 0);
+    const progress = new Progress('ingest', { progress: () => ({ bytesRead: doneBytes + (current?.fileBytesRead ?? 0), bytesTotal: totalBytes }) }, !opts.quiet);
     let status = 0;
     await ingest(inputs, store, darknet, geo, {
       sensor: opts.sensor ?? null,

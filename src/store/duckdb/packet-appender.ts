@@ -7,8 +7,9 @@
  * each 2048-row data chunk, from two of its threads, and this thread only
  * copies staged memory into the vectors. Measured here (28 columns, 4 M rows):
  * an Appender's appendDataChunk took 0.5 µs a row on this thread; the feed,
- * 5.2 M rows/s with groups of four row groups (491,520 rows), but 1.4–1.9 M/s
- * with groups that leave partial row groups — hence the group size.
+ * 3.6 M rows/s with groups of three row groups (368,640 rows), which DuckDB
+ * writes to the file as they come, but 1.4–2.6 M/s with smaller groups, which it
+ * keeps in memory until the commit — hence the group size.
  *
  * The copies into DuckDB vectors are raw memcpy without bounds checks in the
  * binding, so every one goes through checkedCopy(), which checks the source
@@ -75,13 +76,13 @@ export class StagingGroup {
 
 /**
  * Staging groups shared by the chunks being written: one fills while the one before is
- * inserted, and the previous chunk's last group may still be draining: three in all.
+ * inserted (a third, for the previous chunk's last group, measured no faster and cost 30 MB).
  */
 export class StagingPool {
   private readonly free: StagingGroup[];
   private readonly waiting: ((g: StagingGroup) => void)[] = [];
 
-  constructor(count = 3, rows = GROUP_ROWS) {
+  constructor(count = 2, rows = GROUP_ROWS) {
     this.free = Array.from({ length: count }, () => new StagingGroup(rows));
   }
 
@@ -115,7 +116,8 @@ export function registerFeedFunction(conn: DuckDBConnection): void {
       for (const c of PACKET_COLUMNS) bi.addResultColumn(c.name, TYPES[c.type]);
       bi.setBindData({ id: Number(bi.getParameter(0)) });
     },
-    initFunction: (ii) => ii.setMaxThreads(Number(process.env.DARKSCOPE_FEED_THREADS ?? 1)),
+    // One inserting thread: with two, DuckDB's threads and this one (which serves the callbacks) contend for two cores (14.4 s against 11.3 s for 10M packets here).
+    initFunction: (ii) => ii.setMaxThreads(1),
     mainFunction: (fi, out) => {
       const feed = feeds.get((fi.bindData as { id: number }).id);
       try {

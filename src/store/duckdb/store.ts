@@ -115,7 +115,7 @@ export class DuckDbStore implements Store {
   static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
     // DuckDB's default buffer pool is 80 % of RAM; an observatory shares its machine. Beyond this it spills to disk.
-    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? (opts.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT), allocator_flush_threshold: process.env.DARKSCOPE_FLUSH ?? '128MB' };
+    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? (opts.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT) };
     if (opts.readOnly) config.access_mode = 'READ_ONLY';
     const threads = opts.threads ?? (process.env.DARKSCOPE_DUCKDB_THREADS ? Number(process.env.DARKSCOPE_DUCKDB_THREADS) : undefined);
     if (threads) config.threads = String(threads);
@@ -217,8 +217,8 @@ export class DuckDbStore implements Store {
   private staging: StagingPool | null = null;
   private readonly busyConns = new Set<DuckDBConnection>();
   private readonly connWaiters: (() => void)[] = [];
-  /** Chunks open at once: 2 lets one fill while the other commits (each INSERT holds ~70 MB of DuckDB memory). */
-  private readonly maxChunks = Number(process.env.DARKSCOPE_CHUNKS_IN_FLIGHT ?? 2);
+  /** Chunks open at once: one fills while the one before commits. */
+  private readonly maxChunks = 2;
   private readonly rollupAppender = new RollupAppender();
 
   async openChunk(fileId: number): Promise<ChunkTransaction> {
