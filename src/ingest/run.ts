@@ -132,6 +132,7 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
   const replayFrom = entry ? Math.min(entry.rollupRec, startRec) : 0;
   rollups.clear();
   let rollupRec = replayFrom;
+  let coarseWritten = false;
   // A new file's ledger entry is created with its first chunk (same transaction).
   let begin: NewFile | undefined = entry ? undefined : { identity: { sha256: '', size: quick.size, quick: quick.quick }, name: file, sensor: opts.sensor ?? null, configId };
 
@@ -167,9 +168,14 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
       if (prev) await prev;
       if (first) first.identity.sha256 = await sha;
       const { minute, coarse } = await taken;
-      if (coarse) rollupRec = nextRec;
+      // A file's hour/day rows written before (this run or an interrupted one) may share buckets with these.
+      const coarseAgain = coarse !== null && (coarseWritten || rollupRec > 0);
+      if (coarse) {
+        rollupRec = nextRec;
+        coarseWritten = true;
+      }
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
-      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped } }, rollups: chunkRollups, rollupRec });
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped } }, rollups: chunkRollups, rollupRec, coarseAgain });
       if (had) chunks++;
       opts.onCommit?.(fileId, nextRec);
     })();

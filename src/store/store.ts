@@ -58,6 +58,8 @@ export interface CommitOptions {
   rollups: ChunkRollups;
   /** Records whose hour and day rollups are stored once this commits (resume replays from here). */
   rollupRec: number;
+  /** The hour/day rows are not the file's first such write (their buckets may already have rows). */
+  coarseAgain?: boolean;
 }
 
 /** A ledger entry to create with a file's first chunk. */

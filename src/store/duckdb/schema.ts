@@ -48,7 +48,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       FROM packets p LEFT JOIN packets_v6 v ON p.ip_version = 6 AND v.file_id = p.file_id AND v.rec = p.rec`,
     ...ROLLUP_LEVELS.map((l) => rollupTable(l.table)),
     // Time ranges whose rollup rows still hold one delta per chunk: merged by compact() after each file.
-    `CREATE TABLE rollup_pending (file_id UINTEGER PRIMARY KEY, lo TIMESTAMP NOT NULL, hi TIMESTAMP NOT NULL)`,
+    // level: minute, hour, day, or all; lo/hi: the buckets that may hold more than one row per key.
+    `CREATE TABLE rollup_pending (file_id UINTEGER NOT NULL, level VARCHAR NOT NULL, lo TIMESTAMP NOT NULL, hi TIMESTAMP NOT NULL)`,
     `CREATE TABLE darknet_configs (
       config_id UINTEGER PRIMARY KEY,
       sha256 VARCHAR NOT NULL UNIQUE,
@@ -81,11 +82,13 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE TABLE ingest_done (
       file_id UINTEGER PRIMARY KEY,
       finished_at TIMESTAMP NOT NULL,
+      first_ts TIMESTAMP_NS,
+      last_ts TIMESTAMP_NS,
       info VARCHAR NOT NULL
     )`,
     `CREATE VIEW ingest_ledger AS
       SELECT f.*, coalesce(c.next_rec, 0) AS next_rec, coalesce(c.rollup_rec, 0) AS rollup_rec, coalesce(c.rows, 0) AS rows, coalesce(c.chunks, 0) AS chunks,
-        CASE WHEN d.file_id IS NULL THEN 'partial' ELSE 'complete' END AS status, d.finished_at, d.info
+        CASE WHEN d.file_id IS NULL THEN 'partial' ELSE 'complete' END AS status, d.finished_at, d.first_ts, d.last_ts, d.info
       FROM ingest_files f
       LEFT JOIN (SELECT file_id, max(first_rec + rows) AS next_rec, max(rollup_rec) AS rollup_rec, sum(rows) AS rows, count(*) FILTER (WHERE rows > 0) AS chunks FROM ingest_chunks GROUP BY file_id) c USING (file_id)
       LEFT JOIN ingest_done d USING (file_id)`,

@@ -267,52 +267,69 @@ export class DuckDbStore implements Store {
     }
   }
 
-  /** Record that a file's time range needs compacting (in its last chunk's transaction). */
-  async markPending(c: DuckDBConnection, fileId: number): Promise<void> {
+  /** Mark buckets that may now hold more than one row per key (in the chunk's transaction). */
+  async markPending(c: DuckDBConnection, fileId: number, level: string, loMs: number, hiMs: number): Promise<void> {
+    await c.run('INSERT INTO rollup_pending VALUES ($1, $2, make_timestamp(CAST($3 AS BIGINT)), make_timestamp(CAST($4 AS BIGINT)))', [fileId, level, BigInt(loMs * 1000), BigInt(hiMs * 1000)]);
+  }
+
+  /** A file is done: its time span, and pending marks where it overlaps files stored before (their buckets are shared). */
+  async finishFile(c: DuckDBConnection, fileId: number, info: unknown): Promise<void> {
     await c.run(
-      `INSERT OR REPLACE INTO rollup_pending SELECT $1, min(ts)::TIMESTAMP, max(ts)::TIMESTAMP FROM packets WHERE file_id = $1 HAVING count(*) > 0`,
+      `INSERT INTO ingest_done SELECT $1, now()::TIMESTAMP, min(ts), max(ts), $2 FROM packets WHERE file_id = $1`,
+      [fileId, JSON.stringify(info)],
+    );
+    await c.run(
+      `INSERT INTO rollup_pending SELECT $1, 'all', greatest(d.first_ts, me.first_ts)::TIMESTAMP, least(d.last_ts, me.last_ts)::TIMESTAMP
+       FROM ingest_done d, (SELECT first_ts, last_ts FROM ingest_done WHERE file_id = $1) me
+       WHERE d.file_id <> $1 AND d.first_ts <= me.last_ts AND d.last_ts >= me.first_ts`,
       [fileId],
     );
   }
 
   /**
-   * Merge the per-chunk rollup rows of every pending range into one row per key. Only keys
-   * with more than one row are touched, in partitions by key hash small enough that the
-   * merged source lists stay within DuckDB's memory limit (list aggregates cannot spill),
-   * one transaction each: a crash leaves the range pending and the answers unchanged
-   * (queries merge rows of a key anyway), and the next ingest finishes it.
+   * Merge the rows of every pending bucket range into one row per key. Only the buckets a
+   * chunk boundary, a second hour/day write or an overlapping file can have split are
+   * looked at; only keys with more than one row are touched, in partitions by key hash
+   * small enough that the merged source lists stay within DuckDB's memory limit (list
+   * aggregates cannot spill), one transaction each. A crash leaves ranges pending and the
+   * answers unchanged (queries merge rows of a key anyway); the next ingest finishes them.
    */
   async compact(): Promise<number> {
     const c = this.conn;
-    const pending = await rows(c, 'SELECT file_id, lo::VARCHAR AS lo, hi::VARCHAR AS hi FROM rollup_pending ORDER BY file_id');
+    const pending = (await rows(c, 'SELECT count(*) AS n FROM rollup_pending'))[0].n as number;
+    if (pending === 0) return 0;
     const keyHash = `hash(${ROLLUP_KEY.join(', ')})`;
-    for (const p of pending) {
-      for (const level of ROLLUP_LEVELS) {
-        const range = `bucket BETWEEN date_trunc('${level.unit}', $1::TIMESTAMP) AND date_trunc('${level.unit}', $2::TIMESTAMP)`;
-        const span = [p.lo as string, p.hi as string];
-        // The keys with more than one row (no lists held: cheap), then their rows merged partition by partition.
-        await c.run(`CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${KEY}, sum(len(sources)) AS elems FROM ${level.table} WHERE ${range} GROUP BY ${KEY} HAVING count(*) > 1`, span);
-        const dup = await rows(c, 'SELECT count(*) AS keys, coalesce(sum(elems), 0) AS elems FROM dup_keys');
-        let parts = Math.max(1, Math.ceil((dup[0].elems as number) / COMPACT_ELEMENTS), Math.ceil((dup[0].keys as number) / COMPACT_KEYS));
-        for (let part = 0; (dup[0].keys as number) > 0 && part < parts; part++) {
-          try {
-            await this.mergePart(level.table, range, span, keyHash, parts, part);
-          } catch (e) {
-            // Lists larger than estimated: more, smaller partitions (merged parts stay merged; they are idempotent).
-            if (!/Out of Memory/i.test((e as Error).message) || parts >= 1 << 12) throw e;
-            parts *= 4;
-            part = -1;
-          }
+    await c.run('CREATE OR REPLACE TEMP TABLE compacting AS SELECT * FROM rollup_pending');
+    for (const level of ROLLUP_LEVELS) {
+      await c.run(
+        `CREATE OR REPLACE TEMP TABLE ranges AS SELECT DISTINCT date_trunc('${level.unit}', lo) AS lo, date_trunc('${level.unit}', hi) AS hi
+         FROM compacting WHERE level IN ('${level.unit}', 'all')`,
+      );
+      if (((await rows(c, 'SELECT count(*) AS n FROM ranges'))[0].n as number) === 0) continue;
+      const range = `EXISTS (SELECT 1 FROM ranges g WHERE bucket BETWEEN g.lo AND g.hi)`;
+      // The keys with more than one row (no lists held: cheap), then their rows merged partition by partition.
+      await c.run(`CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT ${KEY}, sum(len(sources)) AS elems FROM ${level.table} WHERE ${range} GROUP BY ${KEY} HAVING count(*) > 1`);
+      const dup = await rows(c, 'SELECT count(*) AS keys, coalesce(sum(elems), 0) AS elems FROM dup_keys');
+      let parts = Math.max(1, Math.ceil((dup[0].elems as number) / COMPACT_ELEMENTS), Math.ceil((dup[0].keys as number) / COMPACT_KEYS));
+      for (let part = 0; (dup[0].keys as number) > 0 && part < parts; part++) {
+        try {
+          await this.mergePart(level.table, range, [], keyHash, parts, part);
+        } catch (e) {
+          // Lists larger than estimated: more, smaller partitions (merged parts stay merged; merging is idempotent).
+          if (!/Out of Memory/i.test((e as Error).message) || parts >= 1 << 12) throw e;
+          parts *= 4;
+          part = -1;
         }
-        await c.run('DROP TABLE dup_keys');
       }
-      await c.run('DELETE FROM rollup_pending WHERE file_id = $1', [p.file_id as number]);
+      await c.run('DROP TABLE dup_keys');
     }
-    return pending.length;
+    await c.run('DELETE FROM rollup_pending r USING compacting p WHERE r.file_id = p.file_id AND r.level = p.level AND r.lo = p.lo AND r.hi = p.hi');
+    await c.run('DROP TABLE compacting; DROP TABLE IF EXISTS ranges');
+    return pending;
   }
 
   /** Merge the rows of one partition of the duplicated keys, in one transaction. */
-  private async mergePart(table: string, range: string, span: string[], keyHash: string, parts: number, part: number): Promise<void> {
+  private async mergePart(table: string, range: string, span: DuckDBValue[], keyHash: string, parts: number, part: number): Promise<void> {
     const c = this.conn;
     await c.run('BEGIN TRANSACTION');
     try {
@@ -668,14 +685,30 @@ class DuckChunk implements ChunkTransaction {
         if (this.nextRec !== nextRec) throw new Error(`chunk ends at record ${this.nextRec}, ledger would say ${nextRec}`);
       }
       await this.store.writeRollups(c, rollups);
+      // Buckets this chunk may share with rows already stored: its first minute (the previous
+      // chunk's last), and the hours and days of a second hour/day write of the file.
+      if (rollups.minute && rollups.minute.n > 0 && this.firstRec > 0) {
+        const first = rollups.minute.bucketMs.reduce((a, b) => Math.min(a, b), Infinity);
+        await this.store.markPending(c, this.fileId, 'minute', first, first);
+      }
+      if (opts.coarseAgain) {
+        for (const [unit, r] of [['hour', rollups.hour], ['day', rollups.day]] as const) {
+          if (!r || r.n === 0) continue;
+          let lo = Infinity, hi = -Infinity;
+          for (const b of r.bucketMs) {
+            if (b < lo) lo = b;
+            if (b > hi) hi = b;
+          }
+          await this.store.markPending(c, this.fileId, unit, lo, hi);
+        }
+      }
       if (this.rowsIn > 0 || rollups.hour) {
         // A chunk row also records how far the hour/day rollups are written (rollup_rec).
         const first = this.rowsIn > 0 ? this.firstRec : nextRec;
         await c.run('INSERT INTO ingest_chunks VALUES ($1, $2, $3, $4, now()::TIMESTAMP)', [this.fileId, BigInt(first), BigInt(this.rowsIn), BigInt(opts.rollupRec)]);
       }
       if (done) {
-        await this.store.markPending(c, this.fileId);
-        await c.run('INSERT INTO ingest_done VALUES ($1, now()::TIMESTAMP, $2)', [this.fileId, JSON.stringify(done.info)]);
+        await this.store.finishFile(c, this.fileId, done.info);
       }
       await c.run('COMMIT');
     } catch (e) {
