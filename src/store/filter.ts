@@ -172,21 +172,21 @@ class Parser {
   }
 
   private or(depth: number): FilterExpr {
-    const args = [this.and(depth)];
-    while (this.isKeyword('or')) {
-      this.i++;
-      args.push(this.and(depth));
-    }
-    return args.length === 1 ? args[0] : { op: 'or', args };
+    return this.chain('or', (d) => this.and(d), depth);
   }
 
   private and(depth: number): FilterExpr {
-    const args = [this.not(depth)];
-    while (this.isKeyword('and')) {
+    return this.chain('and', (d) => this.not(d), depth);
+  }
+
+  /** next (op next)*: one node for the whole run, or just the operand. */
+  private chain(op: 'and' | 'or', next: (depth: number) => FilterExpr, depth: number): FilterExpr {
+    const args = [next(depth)];
+    while (this.isKeyword(op)) {
       this.i++;
-      args.push(this.not(depth));
+      args.push(next(depth));
     }
-    return args.length === 1 ? args[0] : { op: 'and', args };
+    return args.length === 1 ? args[0] : { op, args };
   }
 
   private not(depth: number): FilterExpr {

@@ -15,6 +15,7 @@ import {
   ConfigError, DARKNET_SCHEMA, loadDarknetConfig, parseDarknetConfig, resolveDarknet,
 } from '../../src/config/load.js';
 import { findCrossOverlaps, findOverlaps, PrefixSet } from '../../src/config/prefixes.js';
+import { prng as rng } from '../helpers/prng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'darkscope-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,17 +58,6 @@ async function asyncErrorOf(p: Promise<unknown>): Promise<string> {
   assert.fail('expected a ConfigError');
 }
 
-/** Seeded PRNG (mulberry32): property tests must be reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------- the minimal form
 

@@ -19,6 +19,7 @@ import { generateMix } from '../../bench/synth/mix.js';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
 import { ROOT } from '../helpers/paths.js';
 import { tmpPath } from '../helpers/tmp.js';
+import { prng } from '../helpers/prng.js';
 
 const BIN = join(ROOT, 'bin', 'darkscope');
 const ENV = { ...process.env, DARKSCOPE_COARSE_CAPS: '20000,5000' };
@@ -66,17 +67,6 @@ async function snapshot(db: string) {
   }
 }
 
-/** Seeded PRNG (mulberry32): the kill moments are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('crash test: SIGKILL during ingest, then resume', () => {
   let file: string;

@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import {
   compileFilter, type Dialect, FILTER_FIELDS, FILTER_LIMITS, FilterError, type FilterExpr, parseFilter, parseTime,
 } from '../../src/store/filter.js';
+import { prng as rng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------- helpers
 
@@ -114,17 +115,6 @@ function assertSqlShape(sql: string, params: ParamValue[], types: ParamType[]): 
   }
 }
 
-/** Seeded PRNG (mulberry32): the fuzz must be reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const JP = 0x4a50; // 'J' << 8 | 'P'
 const SENSORS = new Map<string, number>([['tokyo-1', 1], ['osaka', 2], ['lab 3', 3], ["x'; DROP TABLE packets; --", 4]]);
