@@ -19,7 +19,7 @@ import duckdb from '@duckdb/node-bindings';
 import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection, type DuckDBType, DuckDBTableFunction, UTINYINT, USMALLINT, UINTEGER, UBIGINT, UHUGEINT, TIMESTAMP_NS } from '@duckdb/node-api';
 import type { ColumnName, PacketBatch } from '../../decode/batch.js';
 import { hash128 } from '../../stats/distinct.js';
-import { PACKET_COLUMNS, SQL_TYPE_BYTES, V6_COLUMNS, type SqlType } from '../columns.js';
+import { PACKET_COLUMNS, RAW_COLUMNS, SQL_TYPE_BYTES, V6_COLUMNS, type SqlType } from '../columns.js';
 
 /** Rows per DuckDB data chunk (DuckDB's STANDARD_VECTOR_SIZE). */
 export const CHUNK_ROWS = 2048;
@@ -66,7 +66,7 @@ export class StagingGroup {
   drained = 0;
 
   constructor(readonly capacity: number) {
-    this.cols = PACKET_COLUMNS.map((c) => {
+    this.cols = RAW_COLUMNS.map((c) => {
       const bytes = SQL_TYPE_BYTES[c.type];
       if (c.from === 'file' || c.from === 'rec') return new Uint8Array(0); // made when drained
       return bytes === 8 ? new Uint32Array(capacity * 2) : bytes === 4 ? new Uint32Array(capacity) : bytes === 2 ? new Uint16Array(capacity) : new Uint8Array(capacity);
@@ -103,6 +103,18 @@ export class StagingPool {
   }
 }
 
+/** The bit layout stage() writes for packed_a / packed_b: checked against columns.ts once, at load. */
+const PACKED_LAYOUT: Record<string, [string, number, number]> = {
+  tags: ['a', 0, 4], response: ['a', 4, 4], kind: ['a', 8, 4], tcp_flags: ['a', 12, 12], ttl: ['a', 24, 8],
+  proto: ['a', 32, 8], ip_version: ['a', 40, 8], sensor: ['a', 48, 16],
+  src_scope: ['b', 0, 8], victim_proto: ['b', 8, 8], icmp_type: ['b', 16, 8],
+};
+for (const c of PACKET_COLUMNS) {
+  if (!c.packed) continue;
+  const l = PACKED_LAYOUT[c.name];
+  if (!l || l[0] !== c.packed.word || l[1] !== c.packed.shift || l[2] !== c.packed.bits) throw new Error(`packed column ${c.name}: columns.ts and packet-appender.ts disagree`);
+}
+
 /** Feeds by id, for the table function (registered once per connection). */
 const feeds = new Map<number, PacketAppender>();
 let nextFeedId = 1;
@@ -113,7 +125,7 @@ export function registerFeedFunction(conn: DuckDBConnection): void {
     name: 'darkscope_feed',
     parameterTypes: [UINTEGER],
     bindFunction: (bi) => {
-      for (const c of PACKET_COLUMNS) bi.addResultColumn(c.name, TYPES[c.type]);
+      for (const c of RAW_COLUMNS) bi.addResultColumn(c.name, TYPES[c.type]);
       bi.setBindData({ id: Number(bi.getParameter(0)) });
     },
     // One inserting thread: with two, DuckDB's threads and this one (which serves the callbacks) contend for two cores (14.4 s against 11.3 s for 10M packets here).
@@ -193,7 +205,7 @@ export class PacketAppender {
       this.draining = g;
       g.drained = 0;
       try {
-        await this.conn.run('INSERT INTO packets SELECT * FROM darkscope_feed(CAST($1 AS UINTEGER))', [this.id]);
+        await this.conn.run('INSERT INTO packets_raw SELECT * FROM darkscope_feed(CAST($1 AS UINTEGER))', [this.id]);
         if (g.drained !== g.n) throw new StoreWriteError(`INSERT stopped early: ${g.drained} of ${g.n} rows`);
       } catch (e) {
         this.failed ??= e;
@@ -238,7 +250,7 @@ export class PacketAppender {
     out.rowCount = n;
     if (!g || n === 0) return;
     g.drained = at + n;
-    const cols = PACKET_COLUMNS;
+    const cols = RAW_COLUMNS;
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c];
       const vec = duckdb.data_chunk_get_vector(out.chunk, c);
@@ -264,7 +276,7 @@ export class PacketAppender {
   /** Copy n rows of a batch into the group's columns. */
   private stage(g: StagingGroup, b: PacketBatch, from: number, n: number): void {
     const at = g.n;
-    const cols = PACKET_COLUMNS;
+    const cols = RAW_COLUMNS;
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c];
       const dst = g.cols[c];
@@ -275,6 +287,26 @@ export class PacketAppender {
         case 'ts':
           this.stageTimestamps(dst as Uint32Array, at, b, from, n);
           break;
+        case 'packA': {
+          // Must match the bit layout in columns.ts (packed: word a); low word then high word.
+          const d = dst as Uint32Array;
+          const { tags, response, kind, tcpFlags, ttl, proto, ipVersion, sensor } = b;
+          for (let i = 0; i < n; i++) {
+            const r = from + i;
+            d[2 * (at + i)] = (tags[r] | (response[r] << 4) | (kind[r] << 8) | ((tcpFlags[r] & 0xfff) << 12) | (ttl[r] << 24)) >>> 0;
+            d[2 * (at + i) + 1] = (proto[r] | (ipVersion[r] << 8) | (sensor[r] << 16)) >>> 0;
+          }
+          break;
+        }
+        case 'packB': {
+          const d = dst as Uint32Array;
+          const { srcScope, victimProto, icmpType } = b;
+          for (let i = 0; i < n; i++) {
+            const r = from + i;
+            d[at + i] = (srcScope[r] | (victimProto[r] << 8) | (icmpType[r] << 16)) >>> 0;
+          }
+          break;
+        }
         case 'srcKey': {
           const s = dst as Uint32Array;
           s.set(b.src.subarray(from, from + n), at);

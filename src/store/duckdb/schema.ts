@@ -4,7 +4,7 @@
  * a database made by a newer darkscope.
  */
 import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
-import { PACKET_COLUMNS, V6_COLUMNS } from '../columns.js';
+import { packetsViewSelect, RAW_COLUMNS, V6_COLUMNS } from '../columns.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -41,7 +41,9 @@ const lookup = (table: string, rules: readonly { label: string; bit: number; con
 /** Statements of each version (index 0 → version 1). Constants only: nothing here comes from input. */
 export const MIGRATIONS: readonly (readonly string[])[] = [
   [
-    `CREATE TABLE packets (\n  ${PACKET_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
+    `CREATE TABLE packets_raw (\n  ${RAW_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
+    // What SQL sees: every column by name and type, the packed ones decoded.
+    `CREATE VIEW packets AS SELECT ${packetsViewSelect()} FROM packets_raw`,
     `CREATE TABLE packets_v6 (\n  ${V6_COLUMNS.map((c) => `${c.name} ${c.type} NOT NULL`).join(',\n  ')}\n)`,
     // Every packet with its IPv6 addresses (0 for IPv4 rows): what export and IPv6 filters read.
     `CREATE VIEW packets_full AS SELECT p.*, coalesce(v.src6, 0::UHUGEINT) AS src6, coalesce(v.dst6, 0::UHUGEINT) AS dst6, coalesce(v.victim6, 0::UHUGEINT) AS victim6

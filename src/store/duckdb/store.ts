@@ -115,7 +115,9 @@ export class DuckDbStore implements Store {
   static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
     // DuckDB's default buffer pool is 80 % of RAM; an observatory shares its machine. Beyond this it spills to disk.
-    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? (opts.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT) };
+    // Checkpoints every 256 MB of WAL rather than DuckDB's 16 MB: the WAL holds the rollup rows
+    // (packet rows are written to the file directly); fewer checkpoints measured 2–3 % faster.
+    const config: Record<string, string> = { preserve_insertion_order: 'false', memory_limit: opts.memoryLimit ?? (opts.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT), checkpoint_threshold: '256MB' };
     if (opts.readOnly) config.access_mode = 'READ_ONLY';
     const threads = opts.threads ?? (process.env.DARKSCOPE_DUCKDB_THREADS ? Number(process.env.DARKSCOPE_DUCKDB_THREADS) : undefined);
     if (threads) config.threads = String(threads);
