@@ -1,7 +1,8 @@
 /**
  * One ingest benchmark run in its own process (peak RSS is its own): a capture
- * into a fresh DuckDB store, end to end (hash, read, decode, classify, enrich,
- * rollups, storage, compaction). Prints one JSON line.
+ * into a fresh DuckDB store, end to end (start-up, hash, read, decode, classify,
+ * enrich, rollups, storage); then `top --by port` on the store as ingest left it;
+ * then compaction, timed apart (`darkscope compact`). Prints one JSON line.
  */
 import { rmSync, statSync } from 'node:fs';
 import { Darknet } from '../src/config/darknet.js';
@@ -20,6 +21,33 @@ const t0 = process.hrtime.bigint();
 const geo = await GeoDb.load();
 const store = await DuckDbStore.open(db);
 const [o] = await ingest([file], store, Darknet.fromCidrs(cidrs.split(',')), geo);
-await store.close();
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-process.stdout.write(JSON.stringify({ packets: o.rows, chunks: o.chunks, seconds, maxRssMB: process.resourceUsage().maxRSS / 1024, dbBytes: statSync(db).size }) + '\n');
+const ingestRssMB = process.resourceUsage().maxRSS / 1024;
+// top --by port before compaction (warm, median of 5).
+await store.top({ by: 'port', limit: 10 });
+const times: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t = performance.now();
+  await store.top({ by: 'port', limit: 10 });
+  times.push(performance.now() - t);
+}
+const rowsBefore = await store.rollupRows();
+const t1 = performance.now();
+await store.compact();
+const compactSeconds = (performance.now() - t1) / 1000;
+const rowsAfter = await store.rollupRows();
+await store.close();
+process.stdout.write(
+  JSON.stringify({
+    packets: o.rows,
+    chunks: o.chunks,
+    seconds,
+    maxRssMB: ingestRssMB,
+    maxRssWithCompactMB: process.resourceUsage().maxRSS / 1024,
+    topPortUncompactedMs: times.sort((a, b) => a - b)[2],
+    compactSeconds,
+    rollupRowsBefore: rowsBefore,
+    rollupRowsAfter: rowsAfter,
+    dbBytes: statSync(db).size,
+  }) + '\n',
+);

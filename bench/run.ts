@@ -10,8 +10,9 @@
  *          default size and at --rss-packets (50M) packets, to show it flat.
  *   store  `darkscope ingest` of the mix into a fresh DuckDB store, end to end, against
  *          `analyze` of the same file in the same script (what ingest adds is the
- *          storage); peak RSS; database bytes per million packets; then `top --by
- *          port` from the rollups against the same answer from the packets table.
+ *          storage); peak RSS; `top --by port` as ingest left the rollups; then
+ *          `compact`, timed apart; database bytes per million packets; `top --by
+ *          port` from the compacted rollups against the same answer from packets.
  *   geo    GeoDb lookups per second (country + ASN) on random and repeated
  *          addresses, and the Enricher's cached rate, against a plain typed-
  *          array binary search written inline (the reference).
@@ -420,7 +421,7 @@ async function benchStore(a: Args): Promise<Record<string, unknown>> {
   warmCache(file);
   const node = process.execPath;
   const db = join(a.data, `bench-store-${a.packets}.duckdb`);
-  const ingestRuns: { packets: number; chunks: number; seconds: number; maxRssMB: number; dbBytes: number }[] = [];
+  const ingestRuns: { packets: number; chunks: number; seconds: number; maxRssMB: number; maxRssWithCompactMB: number; topPortUncompactedMs: number; compactSeconds: number; rollupRowsBefore: number; rollupRowsAfter: number; dbBytes: number }[] = [];
   const analyzeRuns: number[] = [];
   for (let i = 0; i < a.runs; i++) {
     ingestRuns.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db], false).out));
@@ -438,6 +439,8 @@ async function benchStore(a: Args): Promise<Record<string, unknown>> {
     ratioToAnalyze: median(analyzeRuns) / ingestSeconds,
     peakRssMB: Math.max(...ingestRuns.map((r) => r.maxRssMB)),
     dbBytesPerMillion: ingestRuns[ingestRuns.length - 1].dbBytes / (packets / 1e6),
+    compactSeconds: median(ingestRuns.map((r) => r.compactSeconds)),
+    topPortUncompactedMs: median(ingestRuns.map((r) => r.topPortUncompactedMs)),
     topPortMs: q.topPortMs,
     topPortFromPacketsMs: q.topPortFromPacketsMs,
     series5mMs: q.series5mMs,
@@ -450,8 +453,9 @@ async function benchStore(a: Args): Promise<Record<string, unknown>> {
         `  ingest, end to end  ${m(res.ingestPps as number)}   target ≥ 1 M/s (goal 3 M/s)`,
         `  analyze (reference) ${m(res.analyzePps as number)}   ingest/analyze ${(res.ratioToAnalyze as number).toFixed(2)}×`,
         `  peak RSS            ${(res.peakRssMB as number).toFixed(0)} MB (runs: ${ingestRuns.map((r) => r.maxRssMB.toFixed(0)).join(', ')} MB; seconds: ${ingestRuns.map((r) => r.seconds.toFixed(2)).join(', ')})   target ≤ 500 MB`,
-        `  database            ${((res.dbBytesPerMillion as number) / 1e6).toFixed(1)} MB per million packets`,
-        `  top --by port       ${q.topPortMs.toFixed(1)} ms from rollups, ${q.topPortFromPacketsMs.toFixed(1)} ms from packets (reference)   target ≤ 100 ms`,
+        `  compact (apart)     ${(res.compactSeconds as number).toFixed(2)} s, rollup rows ${ingestRuns[0].rollupRowsBefore.toLocaleString('en')} → ${ingestRuns[0].rollupRowsAfter.toLocaleString('en')}; peak RSS with it ${Math.max(...ingestRuns.map((r) => r.maxRssWithCompactMB)).toFixed(0)} MB`,
+        `  database            ${((res.dbBytesPerMillion as number) / 1e6).toFixed(1)} MB per million packets (compacted)`,
+        `  top --by port       ${(res.topPortUncompactedMs as number).toFixed(1)} ms as ingest left the rollups, ${q.topPortMs.toFixed(1)} ms compacted, ${q.topPortFromPacketsMs.toFixed(1)} ms from packets (reference)   target ≤ 100 ms`,
         `  series --step 5m    ${q.series5mMs.toFixed(1)} ms (top 5 ports)`,
       ].join('\n') + '\n',
     );

@@ -23,7 +23,7 @@ db="$out/demo.duckdb"
 rm -f "$db" "$db.wal"
 echo
 echo "== darkscope ingest --db $db $capture"
-./bin/darkscope ingest --darknet 100.64.0.0/16,2001:db8::/32 --db "$db" "$capture"
+./bin/darkscope ingest --darknet 100.64.0.0/16,2001:db8::/32 --db "$db" --compact "$capture"
 echo "== the same file again: nothing is added"
 ./bin/darkscope ingest --db "$db" --quiet "$capture"
 echo

@@ -17,6 +17,7 @@ export interface IngestCommandOptions {
   sensor?: string;
   quiet?: boolean;
   chunk?: string;
+  compact?: boolean;
 }
 
 const n = (x: number) => x.toLocaleString('en');
@@ -60,6 +61,7 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
     await ingest(inputs, store, darknet, geo, {
       sensor: opts.sensor ?? null,
       chunkRecords: chunk,
+      compact: opts.compact,
       onBatch: (rows) => progress.tick(rows),
       onReader: (_file, reader, size) => {
         doneBytes += currentSize;
@@ -82,4 +84,19 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
 /** On a terminal the progress line is redrawn in place: end it before printing. */
 function progressBreak(): string {
   return process.stderr.isTTY ? '\r\x1b[2K' : '';
+}
+
+/** `darkscope compact [--db PATH]` */
+export async function compactCommand(opts: { db?: string }, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+  const store = await DuckDbStore.open(opts.db ?? DEFAULT_DB_PATH);
+  try {
+    const t0 = performance.now();
+    const before = await store.rollupRows();
+    const ranges = await store.compact();
+    const after = await store.rollupRows();
+    out(ranges === 0 ? 'nothing to compact' : `compacted ${n(ranges)} pending range(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s: rollup rows ${n(before)} → ${n(after)}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
 }

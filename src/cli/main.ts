@@ -6,7 +6,7 @@ import { ConfigError } from '../config/darknet.js';
 import { FilterError } from '../store/filter.js';
 import { StoreError } from '../store/store.js';
 import { exportCommand } from './export.js';
-import { ingestCommand } from './ingest.js';
+import { compactCommand, ingestCommand } from './ingest.js';
 import { seriesCommand } from './series.js';
 import { sqlCommand } from './sql.js';
 import { topCommand } from './top.js';
@@ -58,9 +58,17 @@ export async function main(argv: string[]): Promise<number> {
     .option(...DB)
     .option('--sensor <name>', 'capture point label recorded in the ledger')
     .option('--chunk <records>', 'records per transaction (default 1,105,920: three DuckDB insert groups)')
+    .option('--compact', 'merge the rollup rows split across chunks and files at the end (see: darkscope compact)')
     .option('--quiet', 'no progress display')
     .action(async (files: string[], opts) => {
       status = await ingestCommand(files, opts);
+    });
+  program
+    .command('compact')
+    .description('merge rollup rows that ingest left split (across chunks, hour/day writes and overlapping files): smaller, faster to query; the answers do not change')
+    .option(...DB)
+    .action(async (opts: { db?: string }) => {
+      status = await compactCommand(opts);
     });
   selection(program.command('top').description('top destination ports, source countries, ASes, tools, victims or sources, from the rollups'))
     .requiredOption('--by <dimension>', 'port, country, asn, tool, victim, source, kind or sensor')

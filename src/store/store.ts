@@ -157,6 +157,7 @@ export interface Store {
   openChunk(fileId: number): Promise<ChunkTransaction>;
   /** Tidy what ingest left for later (merge rollup deltas); safe to interrupt. Returns the ranges done. */
   compact(): Promise<number>;
+  rollupRows(): Promise<number>;
 
   top(q: TopQuery): Promise<TopRow[]>;
   series(q: SeriesQuery): Promise<SeriesRow[]>;

@@ -120,6 +120,23 @@ describe('store commands on the lab captures', () => {
   });
 });
 
+describe('darkscope compact', () => {
+  it('merges split rollup rows without changing any answer; a second run has nothing to do', () => {
+    const db = tmpPath('compact.duckdb');
+    const r = run(['ingest', join(LAB, 'telescope_all.pcap'), join(LAB, 'masscan_tcp_syn.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--chunk', '500', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    const answers = () => ['port', 'country', 'tool', 'kind'].map((by) => run(['top', '--by', by, '--db', db, '--json', '--limit', '50']).stdout).join('') + run(['series', '--by', 'port', '--step', '1m', '--db', db, '--json']).stdout;
+    const before = answers();
+    const c = run(['compact', '--db', db]);
+    assert.equal(c.status, 0, c.stderr);
+    const m = /^compacted (\d+) pending range\(s\) in [\d.]+ s: rollup rows ([\d,]+) → ([\d,]+)$/.exec(c.stdout.trim());
+    assert.ok(m, c.stdout);
+    assert.ok(Number(m[3].replace(/,/g, '')) < Number(m[2].replace(/,/g, '')), c.stdout);
+    assert.equal(answers(), before);
+    assert.equal(run(['compact', '--db', db]).stdout.trim(), 'nothing to compact');
+  });
+});
+
 describe('a database the store cannot use', () => {
   it('locked by another process: a clear message naming the holder', async () => {
     const db = tmpPath('locked.duckdb');

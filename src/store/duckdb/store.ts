@@ -330,6 +330,11 @@ export class DuckDbStore implements Store {
     return pending;
   }
 
+  /** Rows in the three rollup tables. */
+  async rollupRows(): Promise<number> {
+    return (await rows(this.conn, `SELECT ${ROLLUP_LEVELS.map((l) => `(SELECT count(*) FROM ${l.table})`).join(' + ')} AS n`))[0].n as number;
+  }
+
   /** Merge the rows of one partition of the duplicated keys, in one transaction. */
   private async mergePart(table: string, range: string, span: DuckDBValue[], keyHash: string, parts: number, part: number): Promise<void> {
     const c = this.conn;
