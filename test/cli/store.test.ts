@@ -168,5 +168,12 @@ describe('a database the store cannot use', () => {
     assert.match(r.stderr, /^darkscope: /);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
     assertCleanError(run(['top', '--by', 'port', '--db', tmpPath('nothing-here.duckdb')]), /does not exist|is empty/);
+    // A store from a newer darkscope (schema version 99): refused with a clear message, left untouched.
+    const newer = tmpPath('newer.duckdb');
+    copyFileSync(good, newer);
+    const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(newer)})).connect(); await c.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(duck.status, 0, duck.stderr);
+    assertCleanError(run(['top', '--by', 'port', '--db', newer]), /schema version 99, newer than this darkscope \(1\): upgrade darkscope/);
+    assertCleanError(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', newer]), /schema version 99/);
   });
 });
