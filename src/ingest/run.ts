@@ -18,15 +18,9 @@ import { Enricher } from '../enrich/enricher.js';
 import type { GeoDb } from '../enrich/geo.js';
 import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/store.js';
 import { fullHash, quickHash } from './identity.js';
-import { GROUP_ROWS } from '../store/duckdb/packet-appender.js';
 import { rollupKeys } from '../store/rollup.js';
 import { RollupWorker } from '../store/rollup-worker.js';
 
-/**
- * Records per chunk (one transaction): two of DuckDB's insert groups (983,040). Large chunks
- * amortise the per-chunk rollup rows; a crash redoes at most one.
- */
-export const DEFAULT_CHUNK_RECORDS = 3 * GROUP_ROWS;
 
 /**
  * Hour/day rollup state past which it is written before the file ends (and merged with
@@ -81,7 +75,8 @@ export function darknetDigest(d: Darknet): string {
 }
 
 export async function ingest(inputs: readonly string[], store: Store, darknet: Darknet, geo: GeoDb, opts: IngestOptions = {}): Promise<FileOutcome[]> {
-  const chunkRecords = opts.chunkRecords ?? DEFAULT_CHUNK_RECORDS;
+  // The store knows what suits it (DuckDB: whole insert groups); a crash redoes at most one chunk.
+  const chunkRecords = opts.chunkRecords ?? store.chunkRecords;
   if (!Number.isInteger(chunkRecords) || chunkRecords < 1) throw new RangeError(`chunk size must be a positive integer, got ${chunkRecords}`);
   const configId = await store.saveDarknet({
     sha256: darknetDigest(darknet),

@@ -146,6 +146,8 @@ export interface SqlResult {
 
 export interface Store {
   readonly path: string;
+  /** Records per ingest chunk (one transaction) that suit this store. */
+  readonly chunkRecords: number;
   /** The darknet configuration in force: stored once per distinct content, returns its id. */
   saveDarknet(d: { sha256: string; config: unknown; sensors: StoredDarknet['sensors']; homeCountry: string }): Promise<number>;
   latestDarknet(): Promise<StoredDarknet | null>;

@@ -31,7 +31,7 @@ import {
   type TopRow,
   type Selection,
 } from '../store.js';
-import { PacketAppender, registerFeedFunction, StagingPool } from './packet-appender.js';
+import { GROUP_ROWS, PacketAppender, registerFeedFunction, StagingPool } from './packet-appender.js';
 import { RollupAppender } from './rollup-appender.js';
 import type { RollupRows } from '../rollup.js';
 import { MIGRATIONS, ROLLUP_KEY, ROLLUP_LEVELS, SCHEMA_VERSION } from './schema.js';
@@ -105,6 +105,12 @@ function rollupFromPackets(unit: string, where: string): string {
 }
 
 export class DuckDbStore implements Store {
+  /**
+   * Records per ingest chunk: three of DuckDB's insert groups (1,105,920), so every INSERT
+   * is whole row groups (written to the file as they come, not held until the commit).
+   */
+  readonly chunkRecords = 3 * GROUP_ROWS;
+
   private constructor(
     readonly path: string,
     private readonly instance: DuckDBInstance,
