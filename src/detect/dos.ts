@@ -1,0 +1,258 @@
+/**
+ * DoS attacks seen through their backscatter, the corsaro3 dos plugin's model
+ * (docs/methods.md §3; CAIDA corsaro3 @ 9e899dae, corsaro_dos.c):
+ *
+ *  - an attack vector per victim and protocol (the victim is the backscatter's
+ *    source, or for ICMP errors the quoted packet's destination: the classifier's
+ *    `victim` / `victimProto` columns);
+ *  - packets are counted in 10-s buckets; at the end of each interval (60 s),
+ *    buckets older than 50 s are pruned and the windows starting at the remaining
+ *    buckets are summed over 60 s; the largest sum is kept as a running maximum
+ *    (maxPPM);
+ *  - a vector is reportable at an interval end when maxPPM ≥ 30, packets ≥ 25 and
+ *    latest − start ≥ 60 s, all cumulative over its life;
+ *  - a vector with no packet during a whole interval ends (corsaro3 deletes it);
+ *    darkscope then emits one DosAttack if it was ever reportable.
+ *
+ * Every threshold is an option; defaults are corsaro3's. Memory is bounded: at
+ * most `maxVectors` vectors (new victims past it are counted, not tracked), and
+ * per vector fixed-size counters and sets.
+ */
+import type { PacketBatch } from '../decode/batch.js';
+import { formatIPv4, formatIPv6 } from '../config/cidr.js';
+import { Response, TrafficKind } from '../classify/rules.js';
+import { DistinctCounter } from '../stats/distinct.js';
+
+export interface DosOptions {
+  minPackets: number;
+  minDurationSec: number;
+  /** Minimum of the largest packet count in a rate window. */
+  minWindowPackets: number;
+  windowSec: number;
+  slideSec: number;
+  intervalSec: number;
+  /** Vectors tracked at once; past it new victims are dropped (and counted). */
+  maxVectors: number;
+  /** 2^32 / N: extrapolation from the darknet to all of IPv4 (Darknet.extrapolationFactor). */
+  extrapolationFactor: number;
+}
+
+export const DOS_DEFAULTS: Omit<DosOptions, 'extrapolationFactor'> = {
+  minPackets: 25,
+  minDurationSec: 60,
+  minWindowPackets: 30,
+  windowSec: 60,
+  slideSec: 10,
+  intervalSec: 60,
+  maxVectors: 1_000_000,
+};
+
+/** What the victim's replies say the attack was (methods.md §3.1). */
+export function attackType(responses: number): string {
+  const has = (r: number) => (responses & (1 << r)) !== 0;
+  const types: string[] = [];
+  if (has(Response.SYN_ACK)) types.push('syn-flood-open-port');
+  if (has(Response.RST_ACK)) types.push('syn-flood-closed-port');
+  if (has(Response.RST)) types.push('ack-flood');
+  if (has(Response.UNREACHABLE)) types.push('udp-flood');
+  if (has(Response.ECHO_REPLY)) types.push('icmp-flood');
+  if (types.length === 0) types.push('other');
+  return types.join('+');
+}
+
+export interface DosAttack {
+  victim: string;
+  /** Protocol table of the vector (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6). */
+  proto: number;
+  /** The victim's first target port (corsaro3's first_target_port). */
+  victimPort: number;
+  /** Distinct target ports (exact to 64, then estimated). */
+  victimPorts: number;
+  attackType: string;
+  packets: number;
+  /** Sum of the backscatter packets' IP lengths. */
+  bytes: number;
+  startSec: number;
+  endSec: number;
+  /** Largest packet count in a `windowSec` window. */
+  maxWindowPackets: number;
+  /** Backscatter packets per second seen × 2^32 / N: the attack's estimated packet rate. */
+  estimatedAttackPps: number;
+  /** Distinct darknet addresses the replies reached (the spoofed sources seen). */
+  spoofedSources: number;
+  /** Distinct /16s of them (corsaro3 keeps these rather than addresses). */
+  spoofedSlash16s: number;
+  icmpMismatches: number;
+}
+
+interface Vector {
+  key: number | string;
+  ipVersion: 4 | 6;
+  victim4: number;
+  victim6: string | null;
+  proto: number;
+  packets: number;
+  bytes: number;
+  start: number;
+  latest: number;
+  firstPort: number;
+  ports: DistinctCounter;
+  spoofed: DistinctCounter;
+  slash16: DistinctCounter;
+  responses: number;
+  mismatches: number;
+  /** 10-s bucket starts (seconds) and their packet counts, oldest first. */
+  bucketStart: number[];
+  bucketCount: number[];
+  maxPpm: number;
+  reportable: boolean;
+}
+
+export class DosDetector {
+  readonly opts: DosOptions;
+  private readonly vectors = new Map<number | string, Vector>();
+  /** End of the current interval (seconds); NaN before the first packet. */
+  private intervalEnd = NaN;
+  private readonly out: DosAttack[] = [];
+  /** Packets of victims not tracked because maxVectors was reached. */
+  droppedPackets = 0;
+
+  constructor(opts: Partial<DosOptions> & Pick<DosOptions, 'extrapolationFactor'>) {
+    this.opts = { ...DOS_DEFAULTS, ...opts };
+  }
+
+  get vectorCount(): number {
+    return this.vectors.size;
+  }
+
+  /** Count the backscatter rows among [from, to) of a classified batch (rows in time order). */
+  add(b: PacketBatch, from = 0, to = b.length): void {
+    const kind = b.kind;
+    for (let i = from; i < to; i++) {
+      if (kind[i] !== TrafficKind.BACKSCATTER) continue;
+      const t = b.tsSec[i] + b.tsNsec[i] / 1e9;
+      this.advance(t);
+      this.count(b, i, t);
+    }
+  }
+
+  /** Intervals ending at or before `t` are evaluated first (time only moves forward). */
+  private advance(t: number): void {
+    const I = this.opts.intervalSec;
+    if (Number.isNaN(this.intervalEnd)) this.intervalEnd = (Math.floor(t / I) + 1) * I;
+    // After two evaluations without packets every vector has ended: a long gap is then skipped.
+    let k = 0;
+    while (t >= this.intervalEnd) {
+      this.evaluate(this.intervalEnd);
+      this.intervalEnd += I;
+      if (++k >= 2 && t >= this.intervalEnd + I) this.intervalEnd = Math.floor(t / I) * I;
+    }
+  }
+
+  private count(b: PacketBatch, i: number, t: number): void {
+    const proto = b.victimProto[i];
+    const v6 = b.ipVersion[i] === 6;
+    const w = 4 * i;
+    const victim6 = v6 ? formatIPv6([b.victim6[w], b.victim6[w + 1], b.victim6[w + 2], b.victim6[w + 3]]) : null;
+    const key: number | string = v6 ? `${victim6}/${proto}` : b.victim[i] * 256 + proto;
+    let v = this.vectors.get(key);
+    if (!v) {
+      if (this.vectors.size >= this.opts.maxVectors) {
+        this.droppedPackets++;
+        return;
+      }
+      v = {
+        key, ipVersion: v6 ? 6 : 4, victim4: b.victim[i], victim6, proto, packets: 0, bytes: 0, start: t, latest: t,
+        firstPort: b.victimPort[i], ports: new DistinctCounter(10, 64), spoofed: new DistinctCounter(12, 4096), slash16: new DistinctCounter(10, 1024),
+        responses: 0, mismatches: 0, bucketStart: [], bucketCount: [], maxPpm: 0, reportable: false,
+      };
+      this.vectors.set(key, v);
+    }
+    v.packets++;
+    v.bytes += b.ipLen[i];
+    v.latest = t;
+    v.ports.add(b.victimPort[i]);
+    v.responses |= 1 << b.response[i];
+    if ((b.classFlags[i] & 1) !== 0) v.mismatches++;
+    if (!v6) {
+      v.spoofed.add(b.dst[i]);
+      v.slash16.add(b.dst[i] >>> 16);
+    } else {
+      v.spoofed.add(b.dst6[w + 3] ^ Math.imul(b.dst6[w + 2], 0x9e3779b1));
+      v.slash16.add(b.dst6[w]);
+    }
+    const s = this.opts.slideSec;
+    const bs = Math.floor(t / s) * s;
+    const n = v.bucketStart.length;
+    if (n > 0 && v.bucketStart[n - 1] === bs) v.bucketCount[n - 1]++;
+    else {
+      v.bucketStart.push(bs);
+      v.bucketCount.push(1);
+    }
+  }
+
+  /** End of an interval at `ts`: rates, reportability, and the end of idle vectors. */
+  private evaluate(ts: number): void {
+    const { intervalSec, windowSec, slideSec, minPackets, minDurationSec, minWindowPackets } = this.opts;
+    const keepFrom = ts - (windowSec / slideSec - 1) * slideSec;
+    for (const [key, v] of this.vectors) {
+      // corsaro3: a vector without packets during the whole interval is deleted.
+      if (v.latest < ts - intervalSec) {
+        this.end(v);
+        this.vectors.delete(key);
+        continue;
+      }
+      let drop = 0;
+      while (drop < v.bucketStart.length && v.bucketStart[drop] < keepFrom) drop++;
+      if (drop > 0) {
+        v.bucketStart.splice(0, drop);
+        v.bucketCount.splice(0, drop);
+      }
+      for (let a = 0; a < v.bucketStart.length; a++) {
+        let sum = 0;
+        for (let c = a; c < v.bucketStart.length && v.bucketStart[c] < v.bucketStart[a] + windowSec; c++) sum += v.bucketCount[c];
+        if (sum > v.maxPpm) v.maxPpm = sum;
+      }
+      if (v.maxPpm >= minWindowPackets && v.packets >= minPackets && v.latest - v.start >= minDurationSec) v.reportable = true;
+    }
+  }
+
+  private end(v: Vector): void {
+    if (!v.reportable) return;
+    const duration = v.latest - v.start;
+    this.out.push({
+      victim: v.ipVersion === 4 ? formatIPv4(v.victim4) : v.victim6!,
+      proto: v.proto,
+      victimPort: v.firstPort,
+      victimPorts: v.ports.count(),
+      attackType: attackType(v.responses),
+      packets: v.packets,
+      bytes: v.bytes,
+      startSec: v.start,
+      endSec: v.latest,
+      maxWindowPackets: v.maxPpm,
+      estimatedAttackPps: duration > 0 ? (v.packets / duration) * this.opts.extrapolationFactor : 0,
+      spoofedSources: v.spoofed.count(),
+      spoofedSlash16s: v.slash16.count(),
+      icmpMismatches: v.mismatches,
+    });
+  }
+
+  /** The attacks that ended since the last call. */
+  take(): DosAttack[] {
+    return this.out.splice(0);
+  }
+
+  /** Which vectors are reportable now (victim/proto keys): what corsaro3 would report at this interval. */
+  reportableNow(): string[] {
+    return [...this.vectors.values()].filter((v) => v.reportable).map((v) => `${v.ipVersion === 4 ? formatIPv4(v.victim4) : v.victim6}/${v.proto}`);
+  }
+
+  /** End of input: evaluate the open interval and end every vector. */
+  finish(): DosAttack[] {
+    if (!Number.isNaN(this.intervalEnd)) this.evaluate(this.intervalEnd);
+    for (const v of this.vectors.values()) this.end(v);
+    this.vectors.clear();
+    return this.take();
+  }
+}
