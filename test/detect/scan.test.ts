@@ -1,0 +1,131 @@
+/**
+ * Scan events (Merit darknet-events model, methods.md §2.1): every threshold's
+ * edge on hand-built streams of classified rows (labelled: exact timings no
+ * capture has), then the lab's real zmap, masscan and nmap scans: one event per
+ * tool, port and source, with the tool's label.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { CaptureReader } from '../../src/capture/reader.js';
+import { Classifier } from '../../src/classify/classifier.js';
+import { ToolBit, TrafficKind } from '../../src/classify/rules.js';
+import { Darknet } from '../../src/config/darknet.js';
+import { BatchPool, PacketBatch, TCP_SYN } from '../../src/decode/batch.js';
+import { ScanDetector, type ScanEvent } from '../../src/detect/scan.js';
+import { sharedFile } from '../helpers/paths.js';
+
+const SRC = 0xc6336401; // 198.51.100.1
+const DARKNET = 0x64400000; // 100.64.0.0
+
+/** Hand-built TCP SYN probes from SRC to port 23, one per (time, destination offset). */
+function probes(rows: { t: number; dst: number; tools?: number; port?: number }[]): PacketBatch {
+  const b = new PacketBatch(Math.max(rows.length, 1));
+  rows.forEach((r, i) => {
+    b.tsSec[i] = Math.floor(r.t);
+    b.tsNsec[i] = Math.round((r.t - Math.floor(r.t)) * 1e9);
+    b.ipVersion[i] = 4;
+    b.proto[i] = 6;
+    b.tcpFlags[i] = TCP_SYN;
+    b.kind[i] = TrafficKind.TCP_SYN;
+    b.src[i] = SRC;
+    b.dst[i] = DARKNET + r.dst;
+    b.dport[i] = r.port ?? 23;
+    b.tools[i] = r.tools ?? 0;
+  });
+  b.length = rows.length;
+  return b;
+}
+
+const spread = (n: number, seconds: number, from = 0) => Array.from({ length: n }, (_, i) => ({ t: from + (seconds * i) / Math.max(n - 1, 1), dst: i }));
+
+function run(rows: { t: number; dst: number; tools?: number }[], factor = 1): ScanEvent[] {
+  const d = new ScanDetector({ extrapolationFactor: factor, darknetSize: 1024 });
+  d.add(probes(rows));
+  return d.finish();
+}
+
+describe('Merit thresholds (methods.md §2.1)', () => {
+  it('kept from 10 distinct destinations; 9 are not enough', () => {
+    assert.equal(run(spread(10, 0.5)).length, 1);
+    assert.deepEqual(run(spread(9, 0.5)), []);
+    // 30 packets to the same 9 addresses are still 9 destinations.
+    assert.deepEqual(run([...spread(9, 0.5), ...spread(9, 0.5, 0.6), ...spread(9, 0.5, 1.2)]), []);
+  });
+
+  it('kept from an extrapolated 10 packets/s: 10 packets over 1 s with factor 1 pass, over 1.01 s do not', () => {
+    assert.equal(run(spread(10, 1)).length, 1); // 10 packets / 1 s = 10 pps exactly
+    assert.deepEqual(run(spread(10, 1.01)), []); // 9.9 pps
+    // The same slow scan seen by a small darknet (factor 2^16) is fast globally.
+    const [e] = run(spread(10, 1.01), 2 ** 16);
+    assert.ok(Math.abs(e.ratePps - (10 * 2 ** 16) / 1.01) < 1e-6);
+  });
+
+  it('ends after 624 s without packets: 624 s apart is one event, 625 s apart two', () => {
+    const burst = (t0: number) => spread(20, 1, t0).map((r, i) => ({ ...r, dst: i + (t0 > 0 ? 100 : 0) }));
+    assert.equal(run([...burst(0), ...burst(1 + 624)], 2 ** 16).length, 1);
+    const two = run([...burst(0), ...burst(1 + 625.001)], 2 ** 16);
+    assert.equal(two.length, 2);
+    assert.deepEqual(two.map((e) => e.packets), [20, 20]);
+  });
+
+  it('tool label only when every one of the first 3 packets carries it', () => {
+    const all = spread(20, 1).map((r) => ({ ...r, tools: ToolBit.MIRAI }));
+    assert.equal(run(all)[0].tool, 'mirai');
+    const second = all.map((r, i) => (i === 1 ? { ...r, tools: 0 } : r));
+    assert.equal(run(second)[0].tool, null);
+    const fourth = all.map((r, i) => (i === 3 ? { ...r, tools: 0 } : r));
+    assert.equal(run(fourth)[0].tool, 'mirai', 'only the first three are samples');
+  });
+
+  it('reports destinations, /24s, the share of IPv4 and the source', () => {
+    const rows = Array.from({ length: 600 }, (_, i) => ({ t: i / 100, dst: i })); // 600 addresses in 3 /24s
+    const [e] = run(rows, 2 ** 22);
+    assert.equal(e.source, '198.51.100.1');
+    assert.equal(e.port, 23);
+    assert.equal(e.trafficType, 'tcp-syn');
+    assert.equal(e.destinations, 600);
+    assert.equal(e.slash24s, 3);
+    assert.equal(e.ipv4Share, 600 / 1024);
+  });
+
+  it('memory is bounded: keys past maxEvents are counted, not tracked', () => {
+    const d = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 5 });
+    d.add(probes(Array.from({ length: 20 }, (_, i) => ({ t: i, dst: i, port: 1000 + i }))));
+    assert.equal(d.openEvents, 5);
+    assert.equal(d.droppedPackets, 15);
+  });
+});
+
+describe('the lab scans (real zmap, masscan, nmap)', () => {
+  const darknet = Darknet.fromCidrs(['100.64.0.0/22']);
+  async function events(name: string): Promise<ScanEvent[]> {
+    const pool = new BatchPool();
+    const classifier = new Classifier(darknet);
+    const d = new ScanDetector({ extrapolationFactor: darknet.extrapolationFactor, darknetSize: darknet.sizeV4 });
+    const r = await CaptureReader.open(sharedFile(`lab/${name}.pcap`), { pool });
+    for await (const b of r.batches()) {
+      classifier.classify(b);
+      d.add(b);
+      pool.release(b);
+    }
+    return d.finish();
+  }
+  const cases: [string, string][] = [
+    ['zmap_tcp_syn', 'zmap'],
+    ['masscan_tcp_syn', 'masscan'],
+    ['nmap_syn', 'nmap'],
+  ];
+  for (const [name, tool] of cases) {
+    it(`${name}: one ${tool} event per port, from the truth's source`, async () => {
+      const truth = JSON.parse(readFileSync(sharedFile(`lab/${name}.truth.json`), 'utf8')) as { sources: string[]; dst_ports: number[] };
+      const ev = (await events(name)).filter((e) => e.trafficType === 'tcp-syn');
+      assert.deepEqual(ev.map((e) => e.port).sort((a, b) => a - b), [...truth.dst_ports].sort((a, b) => a - b));
+      for (const e of ev) {
+        assert.equal(e.source, truth.sources[0]);
+        assert.equal(e.tool, tool, `${name} port ${e.port}: ${e.tool}`);
+        assert.ok(e.destinations >= 10);
+      }
+    });
+  }
+});
