@@ -8,6 +8,7 @@ import { StoreError } from '../store/store.js';
 import { exportCommand } from './export.js';
 import { compactCommand, ingestCommand } from './ingest.js';
 import { seriesCommand } from './series.js';
+import { miraiCommand } from './mirai.js';
 import { sqlCommand } from './sql.js';
 import { topCommand } from './top.js';
 
@@ -82,6 +83,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--limit <n>', 'keys followed (the top ones over the range)', '5')
     .action(async (opts) => {
       status = await seriesCommand(opts);
+    });
+  selection(program.command('mirai').description('Mirai-fingerprinted traffic per day: packets per sensor IP (NPA), sources, domestic 23/TCP sources with and without the feature (TSUBAME)'))
+    .action(async (opts) => {
+      status = await miraiCommand(opts);
     });
   program
     .command('sql')

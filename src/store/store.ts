@@ -137,6 +137,24 @@ export interface SeriesRow {
   sources: number;
 }
 
+/**
+ * Mirai-fingerprinted traffic (TCP SYN with seq = destination, methods.md §1.3) per day:
+ * the NPA's packets per sensor IP, TSUBAME's domestic 23/TCP sources with and without the
+ * feature (its figure 3). Distinct counts are exact (rollup source lists).
+ */
+export interface MiraiDay {
+  day: string;
+  /** Mirai-featured packets, and per sensor: packets ÷ the sensor's IPv4 addresses. */
+  miraiPackets: number;
+  perSensor: { sensor: string; miraiPackets: number; perIp: number | null }[];
+  /** Distinct sources that sent a Mirai-featured packet; those registered in the home country. */
+  miraiSources: number;
+  miraiSourcesDomestic: number;
+  /** Domestic sources of TCP SYNs to 23/TCP: with the feature on some packet that day, and the others. */
+  telnetDomesticWithMirai: number;
+  telnetDomesticWithoutMirai: number;
+}
+
 export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
 
 export interface SqlResult {
@@ -163,6 +181,8 @@ export interface Store {
 
   top(q: TopQuery): Promise<TopRow[]>;
   series(q: SeriesQuery): Promise<SeriesRow[]>;
+  /** Mirai metrics per day (UTC), from the rollups. */
+  miraiDays(sel: Selection): Promise<MiraiDay[]>;
   /** A read-only query by an analyst. */
   sql(text: string): Promise<SqlResult>;
   export(filter: FilterExpr | null, format: ExportFormat, out: string): Promise<number>;

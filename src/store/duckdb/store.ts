@@ -10,7 +10,7 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { formatIPv4 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
-import { unpackCountry } from '../../enrich/country.js';
+import { packCountry, unpackCountry } from '../../enrich/country.js';
 import { serviceLabel } from '../../enrich/services.js';
 import { KIND_RULES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
 import { compileFilter, type Dialect, type FilterExpr } from '../filter.js';
@@ -21,6 +21,7 @@ import {
   type NewFile,
   type ChunkRollups,
   type CommitOptions,
+  type MiraiDay,
   type SeriesQuery,
   type SeriesRow,
   type SqlResult,
@@ -518,6 +519,48 @@ export class DuckDbStore implements Store {
        SELECT top.*, coalesce(src.sources, 0) AS sources FROM top LEFT JOIN src USING (${k}) ORDER BY packets DESC, ${order}`,
       params,
     );
+  }
+
+  async miraiDays(sel: Selection): Promise<MiraiDay[]> {
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const d = await this.latestDarknet();
+    const home = d ? packCountry(d.homeCountry) : 0;
+    const sizes = new Map((d?.sensors ?? []).map((x) => [x.id, x]));
+    const MIRAI = 1; // ToolBit.MIRAI
+    // One pass per figure over the day-bucketed rollup rows; sources from the unnested lists.
+    const r = await rows(
+      this.conn,
+      `WITH f AS (SELECT time_bucket(INTERVAL 1 DAY, bucket)::DATE::VARCHAR AS day, sensor, country, proto, port, kind, tools, packets, sources FROM ${rel}),
+       m AS (SELECT day, sensor, sum(packets)::UBIGINT AS p FROM f WHERE (tools & ${MIRAI}) <> 0 GROUP BY day, sensor),
+       ms AS (SELECT day, count(DISTINCT s) AS n, count(DISTINCT s) FILTER (WHERE country = ${home}) AS dom FROM (SELECT day, country, unnest(sources) AS s FROM f WHERE (tools & ${MIRAI}) <> 0) GROUP BY day),
+       tel AS (SELECT day, count(DISTINCT s) AS all_n, count(DISTINCT s) FILTER (WHERE mirai) AS with_n
+               FROM (SELECT day, (tools & ${MIRAI}) <> 0 AS mirai, unnest(sources) AS s FROM f WHERE country = ${home} AND proto = 6 AND port = 23 AND kind = 1) GROUP BY day),
+       days AS (SELECT DISTINCT day FROM f)
+       SELECT days.day, coalesce(to_json(list(struct_pack(sensor := m.sensor, p := m.p)) FILTER (WHERE m.sensor IS NOT NULL))::VARCHAR, '[]') AS per_sensor,
+         coalesce(any_value(ms.n), 0) AS mirai_sources, coalesce(any_value(ms.dom), 0) AS mirai_dom,
+         coalesce(any_value(tel.all_n), 0) AS tel_all, coalesce(any_value(tel.with_n), 0) AS tel_with
+       FROM days LEFT JOIN m USING (day) LEFT JOIN ms USING (day) LEFT JOIN tel USING (day) GROUP BY days.day ORDER BY days.day`,
+      params,
+    );
+    return r.map((x) => {
+      const per = (JSON.parse(x.per_sensor as string) as { sensor: number; p: number }[]).map((e) => {
+        const s = sizes.get(e.sensor);
+        const p = Number(e.p);
+        return { sensor: s?.name ?? (e.sensor === 0 ? '(not monitored)' : String(e.sensor)), miraiPackets: p, perIp: s && s.sizeV4 > 0 ? p / s.sizeV4 : null };
+      }).sort((a, b) => (a.sensor < b.sensor ? -1 : a.sensor > b.sensor ? 1 : 0));
+      const telAll = x.tel_all as number;
+      const telWith = x.tel_with as number;
+      return {
+        day: x.day as string,
+        miraiPackets: per.reduce((a, e) => a + e.miraiPackets, 0),
+        perSensor: per,
+        miraiSources: x.mirai_sources as number,
+        miraiSourcesDomestic: x.mirai_dom as number,
+        telnetDomesticWithMirai: telWith,
+        telnetDomesticWithoutMirai: telAll - telWith,
+      };
+    });
   }
 
   async series(q: SeriesQuery): Promise<SeriesRow[]> {
