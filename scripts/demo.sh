@@ -36,6 +36,9 @@ echo
 echo "== darkscope series --by port --step 5m --limit 3 --db $db"
 ./bin/darkscope series --by port --step 5m --limit 3 --db "$db"
 echo
+echo "== darkscope mirai --db $db"
+./bin/darkscope mirai --db "$db"
+echo
 echo "== darkscope export --where 'tool:mirai and dport in (23,2323)' → $out/demo-mirai.csv"
 ./bin/darkscope export --db "$db" --format csv --where 'tool:mirai and dport in (23,2323)' --out "$out/demo-mirai.csv"
 if [ -f ../shared/data/lab/telescope_all.pcap ]; then
