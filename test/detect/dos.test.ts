@@ -8,12 +8,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CaptureReader } from '../../src/capture/reader.js';
-import { Classifier } from '../../src/classify/classifier.js';
 import { Response, TrafficKind } from '../../src/classify/rules.js';
 import { Darknet } from '../../src/config/darknet.js';
-import { BatchPool, PacketBatch } from '../../src/decode/batch.js';
+import { PacketBatch } from '../../src/decode/batch.js';
 import { attackType, DosDetector, type DosAttack } from '../../src/detect/dos.js';
+import { feedLab } from '../helpers/lab.js';
 import { sharedFile } from '../helpers/paths.js';
 
 const VICTIM = 0xcb007105; // 203.0.113.5
@@ -136,17 +135,10 @@ describe('corsaro3 thresholds (methods.md TV-VEC-1..4)', () => {
 describe('the lab floods (real kernel backscatter; thresholds lowered: the floods last seconds)', () => {
   const darknet = Darknet.fromCidrs(['100.64.0.0/22']);
   async function attacks(name: string): Promise<DosAttack[]> {
-    const pool = new BatchPool();
-    const classifier = new Classifier(darknet);
     // Lab floods: 200–800 packets in 0.5–2 s, then the victim's SYN-ACK retransmissions (1 s, 3 s later).
     // Scaled down 12×: 5-s intervals and windows sliding by 0.5 s, ≥ 10 packets in a window, duration ≥ 0.2 s.
     const d = new DosDetector({ extrapolationFactor: darknet.extrapolationFactor, minDurationSec: 0.2, minWindowPackets: 10, windowSec: 5, slideSec: 0.5, intervalSec: 5 });
-    const r = await CaptureReader.open(sharedFile(`lab/${name}.pcap`), { pool });
-    for await (const b of r.batches()) {
-      classifier.classify(b);
-      d.add(b);
-      pool.release(b);
-    }
+    await feedLab(name, darknet, (b) => d.add(b));
     return d.finish();
   }
 

@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CaptureReader } from '../../src/capture/reader.js';
-import { Classifier } from '../../src/classify/classifier.js';
 import { ToolBit, TrafficKind } from '../../src/classify/rules.js';
 import { Darknet } from '../../src/config/darknet.js';
-import { BatchPool, PacketBatch, TCP_SYN } from '../../src/decode/batch.js';
+import { PacketBatch, TCP_SYN } from '../../src/decode/batch.js';
 import { ScanDetector, type ScanEvent } from '../../src/detect/scan.js';
+import { feedLab } from '../helpers/lab.js';
 import { sharedFile } from '../helpers/paths.js';
 
 const SRC = 0xc6336401; // 198.51.100.1
@@ -100,15 +99,8 @@ describe('Merit thresholds (methods.md §2.1)', () => {
 describe('the lab scans (real zmap, masscan, nmap)', () => {
   const darknet = Darknet.fromCidrs(['100.64.0.0/22']);
   async function events(name: string): Promise<ScanEvent[]> {
-    const pool = new BatchPool();
-    const classifier = new Classifier(darknet);
     const d = new ScanDetector({ extrapolationFactor: darknet.extrapolationFactor, darknetSize: darknet.sizeV4 });
-    const r = await CaptureReader.open(sharedFile(`lab/${name}.pcap`), { pool });
-    for await (const b of r.batches()) {
-      classifier.classify(b);
-      d.add(b);
-      pool.release(b);
-    }
+    await feedLab(name, darknet, (b) => d.add(b));
     return d.finish();
   }
   const cases: [string, string][] = [
