@@ -18,6 +18,7 @@ export interface IngestCommandOptions {
   quiet?: boolean;
   chunk?: string;
   compact?: boolean;
+  detect?: boolean;
 }
 
 const n = (x: number) => x.toLocaleString('en');
@@ -62,6 +63,7 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
       sensor: opts.sensor ?? null,
       chunkRecords: chunk,
       compact: opts.compact,
+      detect: opts.detect ?? false,
       onBatch: (rows) => progress.tick(rows),
       onReader: (_file, reader, size) => {
         doneBytes += currentSize;

@@ -8,6 +8,7 @@ import { StoreError } from '../store/store.js';
 import { exportCommand } from './export.js';
 import { compactCommand, ingestCommand } from './ingest.js';
 import { seriesCommand } from './series.js';
+import { eventsCommand } from './events.js';
 import { miraiCommand } from './mirai.js';
 import { sqlCommand } from './sql.js';
 import { topCommand } from './top.js';
@@ -60,6 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sensor <name>', 'capture point label recorded in the ledger')
     .option('--chunk <records>', 'records per transaction (default 1,105,920: three DuckDB insert groups)')
     .option('--compact', 'merge the rollup rows split across chunks and files at the end (see: darkscope compact)')
+    .option('--detect', 'run the detectors (scan events, DoS attacks) and store their events (experimental: see the README)')
     .option('--quiet', 'no progress display')
     .action(async (files: string[], opts) => {
       status = await ingestCommand(files, opts);
@@ -87,6 +89,18 @@ export async function main(argv: string[]): Promise<number> {
   selection(program.command('mirai').description('Mirai-fingerprinted traffic per day: packets per sensor IP (NPA), sources, domestic 23/TCP sources with and without the feature (TSUBAME)'))
     .action(async (opts) => {
       status = await miraiCommand(opts);
+    });
+  program
+    .command('events')
+    .description('detected events: scans and DoS attacks (ingest --detect)')
+    .option(...DB)
+    .option('--type <types>', 'scan, dos (comma-separated)')
+    .option('--from <time>', 'events ending at or after (ISO 8601)')
+    .option('--to <time>', 'events starting before')
+    .option('--limit <n>', 'rows', '1000')
+    .option('--json', 'one JSON object per line')
+    .action(async (opts) => {
+      status = await eventsCommand(opts);
     });
   program
     .command('sql')

@@ -19,6 +19,7 @@ import type { GeoDb } from '../enrich/geo.js';
 import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/store.js';
 import { fullHash, quickHash } from './identity.js';
 import { rollupKeys } from '../store/rollup.js';
+import { type DetectOptions, FileDetectors } from '../detect/detectors.js';
 import { RollupWorker } from '../store/rollup-worker.js';
 
 
@@ -37,6 +38,13 @@ function coarseCapsFrom(v: string | undefined): { pairs: number; rows: number } 
 
 export interface IngestOptions {
   chunkRecords?: number;
+  /**
+   * Run the detectors (scan events, DoS attacks) and store their events; thresholds default to
+   * the cited ones. Off by default for now: the scan detector's state is one object per
+   * (source, port, type), too much for vertical scans of every port (1.5 M objects on the
+   * 10M mix: 1.3 GB); see the notes.
+   */
+  detect?: DetectOptions | boolean;
   /** Compact the rollups at the end (merge rows split across chunks, writes and files). */
   compact?: boolean;
   /** Hour/day rollup state caps (tests lower them to exercise the early writes). */
@@ -91,7 +99,7 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   const rollups = new RollupWorker();
   try {
     for (const file of await expandInputs(inputs)) {
-      const o = await ingestFile(file, store, classifier, enricher, pool, rollups, configId, chunkRecords, opts);
+      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, configId, chunkRecords, opts);
       outcomes.push(o);
       opts.onFile?.(o);
     }
@@ -103,7 +111,7 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   return outcomes;
 }
 
-async function ingestFile(file: string, store: Store, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
   let quick: { size: number; quick: string };
   try {
     quick = await quickHash(file);
@@ -129,6 +137,8 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
   const replayFrom = entry ? Math.min(entry.rollupRec, startRec) : 0;
   rollups.clear();
   let rollupRec = replayFrom;
+  // Detectors see every record of the file from the first, replayed ones included (see detectors.ts).
+  const detectors = opts.detect ? new FileDetectors(darknet, fileId, opts.detect === true ? {} : opts.detect) : null;
   let coarseWritten = false;
   // A new file's ledger entry is created with its first chunk (same transaction).
   let begin: NewFile | undefined = entry ? undefined : { identity: { sha256: '', size: quick.size, quick: quick.quick }, name: file, sensor: opts.sensor ?? null, configId };
@@ -154,6 +164,7 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
     c.seal();
     // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
     const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
+    const events = detectors ? (done ? detectors.finish() : detectors.take()) : [];
     taken.catch(() => undefined); // awaited below
     clamped += (c as { clampedTimestamps?: number }).clampedTimestamps ?? 0;
     const first = begin;
@@ -172,7 +183,7 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
         coarseWritten = true;
       }
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
-      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped } }, rollups: chunkRollups, rollupRec, coarseAgain });
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: detectors?.dropped ?? null } }, rollups: chunkRollups, rollupRec, coarseAgain, events });
       if (had) chunks++;
       opts.onCommit?.(fileId, nextRec);
     })();
@@ -185,12 +196,23 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
       opts.onBatch?.(n);
       // Rows before the resume point were committed by an earlier run; those after the
       // last hour/day rollup write are replayed into the rollup state (not stored again).
-      if (rec + n <= replayFrom) {
+      if (rec + n <= replayFrom && !detectors) {
         rec += n;
         pool.release(batch);
         continue;
       }
       classifier.classify(batch);
+      if (detectors && rec < startRec) {
+        // Replayed records rebuild the detectors' state; the events they end were committed
+        // with the chunks that hold those records, so they are dropped here.
+        detectors.add(batch, 0, Math.min(n, startRec - rec));
+        detectors.take();
+      }
+      if (rec + n <= replayFrom) {
+        rec += n;
+        pool.release(batch);
+        continue;
+      }
       enricher.enrich(batch);
       if (rec < startRec) {
         const a = Math.max(0, replayFrom - rec);
@@ -207,6 +229,7 @@ async function ingestFile(file: string, store: Store, classifier: Classifier, en
         const take = Math.min(n - i, chunkEnd - (rec + i));
         await chunk.append(batch, i, i + take, rec + i);
         rollups.add(rollupKeys(batch, i, i + take));
+        detectors?.add(batch, i, i + take);
         rows += take;
         i += take;
         if (rec + i === chunkEnd) {

@@ -50,6 +50,32 @@ export interface ChunkRollups {
   day?: RollupRows;
 }
 
+/** A detector's event as stored (src/detect): scans and DoS attacks for now. */
+export interface StoredEvent {
+  /** Deterministic: type, file, key and first time. */
+  id: string;
+  type: 'scan' | 'dos';
+  fileId: number;
+  firstSec: number;
+  lastSec: number;
+  source: string | null;
+  port: number | null;
+  proto: number | null;
+  tool: string | null;
+  victim: string | null;
+  victimPort: number | null;
+  attackType: string | null;
+  packets: number;
+  details: unknown;
+}
+
+export interface EventQuery {
+  types?: StoredEvent['type'][];
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
 export interface CommitOptions {
   /** Creates the file's ledger entry in the same transaction (its first chunk). */
   begin?: NewFile;
@@ -60,6 +86,8 @@ export interface CommitOptions {
   rollupRec: number;
   /** The hour/day rows are not the file's first such write (their buckets may already have rows). */
   coarseAgain?: boolean;
+  /** Events the detectors emitted while reading this chunk's records. */
+  events?: StoredEvent[];
 }
 
 /** A ledger entry to create with a file's first chunk. */
@@ -181,6 +209,8 @@ export interface Store {
 
   top(q: TopQuery): Promise<TopRow[]>;
   series(q: SeriesQuery): Promise<SeriesRow[]>;
+  /** Stored events, in time order. */
+  events(q: EventQuery): Promise<StoredEvent[]>;
   /** Mirai metrics per day (UTC), from the rollups. */
   miraiDays(sel: Selection): Promise<MiraiDay[]>;
   /** A read-only query by an analyst. */

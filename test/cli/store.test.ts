@@ -120,6 +120,33 @@ describe('store commands on the lab captures', () => {
   });
 });
 
+describe('ingest --detect and darkscope events', () => {
+  it('stores the lab scans as scan events with source, port and tool', () => {
+    const db = tmpPath('events.duckdb');
+    const r = run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--detect', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    const ev = run(['events', '--db', db, '--type', 'scan', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; source: string; port: number; tool: string | null; trafficType: string });
+    const probes = ev.filter((e) => e.trafficType === 'tcp-syn').map((e) => `${e.source} ${e.port} ${e.tool}`).sort();
+    assert.deepEqual(probes, [
+      '198.51.100.10 23 zmap',
+      '198.51.100.11 443 masscan',
+      '198.51.100.11 80 masscan',
+      '198.51.100.12 22 nmap',
+      '198.51.100.12 23 nmap',
+      '198.51.100.12 3389 nmap',
+      '198.51.100.12 443 nmap',
+      '198.51.100.12 80 nmap',
+      '198.51.100.13 445 hping3',
+    ]);
+    for (const e of ev) assert.equal(e.type, 'scan');
+    // Without --detect nothing is detected; a bad --type is a usage error.
+    const plain = tmpPath('no-events.duckdb');
+    assert.equal(run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', plain, '--quiet']).status, 0);
+    assert.equal(run(['events', '--db', plain]).stdout.trim(), 'no events');
+    assertCleanError(run(['events', '--db', db, '--type', 'worm']), /--type must be among scan, dos/);
+  });
+});
+
 describe('darkscope compact', () => {
   it('merges split rollup rows without changing any answer; a second run has nothing to do', () => {
     const db = tmpPath('compact.duckdb');
@@ -173,7 +200,16 @@ describe('a database the store cannot use', () => {
     copyFileSync(good, newer);
     const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(newer)})).connect(); await c.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(duck.status, 0, duck.stderr);
-    assertCleanError(run(['top', '--by', 'port', '--db', newer]), /schema version 99, newer than this darkscope \(1\): upgrade darkscope/);
+    assertCleanError(run(['top', '--by', 'port', '--db', newer]), /schema version 99, newer than this darkscope \(2\): upgrade darkscope/);
     assertCleanError(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', newer]), /schema version 99/);
+    // A version-1 store (before the events table took its shape) is migrated when opened for writing.
+    const v1 = tmpPath('v1.duckdb');
+    copyFileSync(good, v1);
+    const back = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(v1)})).connect(); await c.run("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE events; CREATE TABLE events (event_id UBIGINT PRIMARY KEY, type VARCHAR NOT NULL, first_seen TIMESTAMP_NS NOT NULL, last_seen TIMESTAMP_NS NOT NULL, sensor USMALLINT NOT NULL, src UINTEGER, src6 UHUGEINT, port USMALLINT, proto UTINYINT, packets UBIGINT NOT NULL, details VARCHAR NOT NULL)"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(back.status, 0, back.stderr);
+    assertCleanError(run(['top', '--by', 'port', '--db', v1]), /schema version 1; open it once read-write \(darkscope ingest\) to migrate to 2/);
+    assert.equal(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', v1, '--detect', '--quiet']).status, 0);
+    assert.equal(JSON.parse(run(['sql', "SELECT value FROM meta WHERE key = 'schema_version'", '--db', v1, '--json']).stdout).value, '2');
+    assert.ok(run(['events', '--db', v1, '--json']).stdout.includes('"tool":"zmap"'));
   });
 });

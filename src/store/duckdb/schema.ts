@@ -6,7 +6,7 @@
 import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
 import { packetsViewSelect, RAW_COLUMNS, V6_COLUMNS } from '../columns.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Rollup levels: table name and bucket width. */
 export const ROLLUP_LEVELS = [
@@ -122,5 +122,26 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     `CREATE MACRO ipv4(x) AS CAST(x >> 24 AS VARCHAR) || '.' || CAST((x >> 16) & 255 AS VARCHAR) || '.' || CAST((x >> 8) & 255 AS VARCHAR) || '.' || CAST(x & 255 AS VARCHAR)`,
     `CREATE MACRO cc(x) AS CASE WHEN x = 0 THEN NULL ELSE chr(CAST(x >> 8 AS INTEGER)) || chr(CAST(x & 255 AS INTEGER)) END`,
     `CREATE MACRO ipv6(x) AS array_to_string([lpad(printf('%x', CAST((x >> CAST(112 - 16 * i AS UHUGEINT)) & CAST(65535 AS UHUGEINT) AS INTEGER)), 1, '0') FOR i IN range(8)], ':')`,
+  ],
+  // v2: events as the detectors write them, with a deterministic id (type, file, key, first
+  // time). No index on it: an index lives in memory, and ingest's events can be millions.
+  [
+    'DROP TABLE events',
+    `CREATE TABLE events (
+      event_id VARCHAR NOT NULL,
+      type VARCHAR NOT NULL,
+      file_id UINTEGER NOT NULL,
+      first_seen TIMESTAMP_NS NOT NULL,
+      last_seen TIMESTAMP_NS NOT NULL,
+      source VARCHAR,
+      port USMALLINT,
+      proto UTINYINT,
+      tool VARCHAR,
+      victim VARCHAR,
+      victim_port USMALLINT,
+      attack_type VARCHAR,
+      packets UBIGINT NOT NULL,
+      details VARCHAR NOT NULL
+    )`,
   ],
 ];

@@ -7,7 +7,7 @@
  * either all of a chunk or none of it. DuckDB locks the file for one writer:
  * a second process gets StoreError('locked') with the holder's PID.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampValue } from '@duckdb/node-api';
 import { formatIPv4 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
 import { packCountry, unpackCountry } from '../../enrich/country.js';
@@ -21,6 +21,8 @@ import {
   type NewFile,
   type ChunkRollups,
   type CommitOptions,
+  type EventQuery,
+  type StoredEvent,
   type MiraiDay,
   type SeriesQuery,
   type SeriesRow,
@@ -521,6 +523,65 @@ export class DuckDbStore implements Store {
     );
   }
 
+  /** Append events (inside the chunk's transaction; an Appender, as a VALUES insert failed for memory beside the packet inserts). */
+  async writeEvents(c: DuckDBConnection, events: StoredEvent[]): Promise<void> {
+    const a = await c.createAppender('events');
+    const ns = (sec: number) => new DuckDBTimestampNanosecondsValue(BigInt(Math.round(sec * 1e6)) * 1000n);
+    const text = (v: string | null) => (v === null ? a.appendNull() : a.appendVarchar(v));
+    const u16 = (v: number | null) => (v === null ? a.appendNull() : a.appendUSmallInt(v));
+    for (const e of events) {
+      a.appendVarchar(e.id);
+      a.appendVarchar(e.type);
+      a.appendUInteger(e.fileId);
+      a.appendTimestampNanoseconds(ns(e.firstSec));
+      a.appendTimestampNanoseconds(ns(e.lastSec));
+      text(e.source);
+      u16(e.port);
+      if (e.proto === null) a.appendNull();
+      else a.appendUTinyInt(e.proto);
+      text(e.tool);
+      text(e.victim);
+      u16(e.victimPort);
+      text(e.attackType);
+      a.appendUBigInt(BigInt(e.packets));
+      a.appendVarchar(JSON.stringify(e.details));
+      a.endRow();
+    }
+    a.closeSync();
+  }
+
+  async events(q: EventQuery): Promise<StoredEvent[]> {
+    const params: DuckDBValue[] = [];
+    const d = duckDialect(params);
+    const conds = ['TRUE'];
+    if (q.types?.length) conds.push(`type IN (${q.types.map((t) => { params.push(t); return `$${params.length}`; }).join(', ')})`);
+    if (q.from !== undefined) conds.push(`last_seen >= ${d.param(new Date(q.from).toISOString(), 'TIMESTAMP')}`);
+    if (q.to !== undefined) conds.push(`first_seen < ${d.param(new Date(q.to).toISOString(), 'TIMESTAMP')}`);
+    const limit = Math.max(1, Math.min(q.limit ?? 1_000_000, 10_000_000));
+    const r = await rows(
+      this.conn,
+      `SELECT event_id, type, file_id, epoch_us(first_seen::TIMESTAMP) AS f, epoch_us(last_seen::TIMESTAMP) AS l, source, port, proto, tool, victim, victim_port, attack_type, packets, details
+       FROM events WHERE ${conds.join(' AND ')} ORDER BY first_seen, event_id LIMIT ${limit}`,
+      params,
+    );
+    return r.map((x) => ({
+      id: x.event_id as string,
+      type: x.type as StoredEvent['type'],
+      fileId: x.file_id as number,
+      firstSec: (x.f as number) / 1e6,
+      lastSec: (x.l as number) / 1e6,
+      source: (x.source as string | null) ?? null,
+      port: (x.port as number | null) ?? null,
+      proto: (x.proto as number | null) ?? null,
+      tool: (x.tool as string | null) ?? null,
+      victim: (x.victim as string | null) ?? null,
+      victimPort: (x.victim_port as number | null) ?? null,
+      attackType: (x.attack_type as string | null) ?? null,
+      packets: x.packets as number,
+      details: JSON.parse(x.details as string),
+    }));
+  }
+
   async miraiDays(sel: Selection): Promise<MiraiDay[]> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
@@ -741,6 +802,7 @@ class DuckChunk implements ChunkTransaction {
         if (this.nextRec !== nextRec) throw new Error(`chunk ends at record ${this.nextRec}, ledger would say ${nextRec}`);
       }
       await this.store.writeRollups(c, rollups);
+      if (opts.events?.length) await this.store.writeEvents(c, opts.events);
       // Buckets this chunk may share with rows already stored: its first minute (the previous
       // chunk's last), and the hours and days of a second hour/day write of the file.
       if (rollups.minute && rollups.minute.n > 0 && this.firstRec > 0) {
