@@ -5,6 +5,7 @@
  * record once), the same rollups, the same distinct-source counts. After every
  * kill the store must hold whole chunks only (packets = what the ledger says).
  *
+ * The detectors run too (--detect): the events must also equal the clean run's.
  * The capture is the synthetic darknet mix (bench/synth: scanners, Mirai,
  * backscatter, IPv6, non-IP; labelled hand-built traffic), 300,000 packets over
  * ~17 minutes, ingested in chunks of 5,000 records with the hour/day rollup
@@ -26,7 +27,7 @@ const ENV = { ...process.env, DARKSCOPE_COARSE_CAPS: '20000,5000' };
 const PACKETS = 300_000;
 
 function ingestArgs(file: string, db: string): string[] {
-  return ['ingest', file, '--darknet', '100.64.0.0/16,2001:db8::/32', '--db', db, '--chunk', '5000', '--quiet'];
+  return ['ingest', file, '--darknet', '100.64.0.0/16,2001:db8::/32', '--db', db, '--chunk', '5000', '--detect', '--quiet'];
 }
 
 /** Run the CLI; kill it with SIGKILL after `killAfterMs` (if given and still running). */
@@ -61,6 +62,8 @@ async function snapshot(db: string) {
       ports: JSON.stringify(await s.top({ by: 'port', limit: 25 })),
       countries: JSON.stringify(await s.top({ by: 'country', limit: 25 })),
       series: JSON.stringify(await s.series({ by: 'port', step: { label: '5m', ms: 300_000 }, limit: 5 })),
+      events: JSON.stringify((await s.events({})).map((e) => ({ ...e, details: JSON.stringify(e.details) })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
+      eventCount: (await s.events({})).length,
     };
   } finally {
     await s.close();
@@ -92,6 +95,7 @@ describe('crash test: SIGKILL during ingest, then resume', () => {
     assert.equal(clean.packets.u, PACKETS);
     assert.ok((clean.v6.n as number) > 1000, `IPv6 rows: ${clean.v6.n}`);
     assert.deepEqual(clean.ledger, { status: 'complete', rows: PACKETS, next_rec: PACKETS });
+    assert.ok(clean.eventCount > 100, `events: ${clean.eventCount}`);
   });
 
   it('killed at ≥ 10 random moments and re-run: the same store as the clean run, with no duplicates', async (t) => {
