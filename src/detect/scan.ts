@@ -13,9 +13,12 @@
  *  - a tool label only when every one of the first k (3) packets carries it
  *    (Merit stores k samples and requires the flag on each).
  *
- * Memory is bounded: at most `maxEvents` open events (new keys past it are
- * counted, not tracked); per event, counters that switch from exact sets to
- * HyperLogLog. Events are emitted when they end (stream time passing their
+ * Memory is bounded: a key with a single destination so far is a few numbers in
+ * typed arrays (vertical scans of every port make millions of them; one
+ * destination never makes an event), promoted to an event object at its second
+ * destination; at most `maxEvents` events and 4× as many candidates (packets
+ * past them are counted, not tracked); per event, counters that switch from
+ * exact sets to HyperLogLog. Events are emitted when they end (stream time passing their
  * timeout, checked every `sweepSec`) or at finish().
  */
 import type { PacketBatch } from '../decode/batch.js';
@@ -126,6 +129,7 @@ export class ScanDetector {
   /** Rows [from, to) of a classified batch, in time order. */
   add(b: PacketBatch, from = 0, to = b.length): void {
     const { timeoutSec, samples, maxEvents } = this.opts;
+    const staged = this.opts.minDestinations >= 2;
     for (let i = from; i < to; i++) {
       const tp = ScanDetector.typeOf(b, i);
       if (tp === null || b.kind[i] === TrafficKind.OTHER) continue;
@@ -136,11 +140,20 @@ export class ScanDetector {
       const src = v6 ? hash128(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]) >>> 0 : b.src[i];
       // (source, port, type) as one exact number: 32 + 16 + 5 bits < 2^53; IPv6 sources by their hash.
       const key = (src * 65536 + tp[1]) * 32 + tp[0] + (v6 ? 16 : 0);
+      const dst = v6 ? hash128(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) >>> 0 : b.dst[i];
       let e = this.open.get(key);
       if (e && t - e.last > timeoutSec) {
         this.close(e);
         this.open.delete(key);
         e = undefined;
+      }
+      if (!e && staged && !v6) {
+        // A key with one destination so far lives in the candidate arrays (no object): vertical
+        // scans make millions of such keys, and one destination can never make an event.
+        const c = this.candidate(key, t, dst, b.tools[i], b.tags[i]);
+        if (c < 0) continue; // still one destination (or dropped)
+        e = this.promote(key, c, src, tp);
+        if (!e) continue;
       }
       if (!e) {
         if (this.open.size >= maxEvents) {
@@ -152,7 +165,6 @@ export class ScanDetector {
       }
       e.packets++;
       if (t > e.last) e.last = t;
-      const dst = v6 ? hash128(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) : b.dst[i];
       e.dsts.add(dst);
       e.nets.add(v6 ? b.dst6[w + 1] ^ Math.imul(b.dst6[w], 0x9e3779b1) : dst >>> 8);
       if (e.sampled < samples) {
@@ -163,9 +175,102 @@ export class ScanDetector {
     }
   }
 
+  // ---- candidates: keys with a single destination so far, in typed arrays ----
+  private readonly cand = new Map<number, number>();
+  private cFirst = new Float64Array(1024);
+  private cLast = new Float64Array(1024);
+  private cPackets = new Uint32Array(1024);
+  private cDst = new Uint32Array(1024);
+  /** sampleTools | sampled << 8 | tags << 16 */
+  private cMeta = new Uint32Array(1024);
+  private cFree: number[] = [];
+  private cUsed = 0;
+
+  get candidates(): number {
+    return this.cand.size;
+  }
+
+  /**
+   * Count a packet of a key not open as an event. Returns -1 while the key has one destination
+   * (the packet is counted there), or its slot when this packet brings a second one.
+   */
+  private candidate(key: number, t: number, dst: number, tools: number, tags: number): number {
+    let slot = this.cand.get(key);
+    if (slot !== undefined && t - this.cLast[slot] > this.opts.timeoutSec) {
+      // Its event ended with one destination: never kept. Start again in the same slot.
+      this.cFirst[slot] = this.cLast[slot] = t;
+      this.cPackets[slot] = 1;
+      this.cDst[slot] = dst;
+      this.cMeta[slot] = (tools & 0x7f) | (1 << 8) | (tags << 16);
+      return -1;
+    }
+    if (slot === undefined) {
+      if (this.cand.size >= this.opts.maxEvents * 4) {
+        this.droppedPackets++;
+        return -1;
+      }
+      slot = this.cFree.pop() ?? this.cUsed++;
+      if (slot >= this.cFirst.length) this.growCandidates();
+      this.cand.set(key, slot);
+      this.cFirst[slot] = this.cLast[slot] = t;
+      this.cPackets[slot] = 1;
+      this.cDst[slot] = dst;
+      this.cMeta[slot] = (tools & 0x7f) | (1 << 8) | (tags << 16);
+      return -1;
+    }
+    if (this.cDst[slot] === dst) {
+      this.cPackets[slot]++;
+      if (t > this.cLast[slot]) this.cLast[slot] = t;
+      const m = this.cMeta[slot];
+      const sampled = (m >>> 8) & 0xff;
+      const sampleTools = sampled < this.opts.samples ? m & tools & 0x7f : m & 0x7f;
+      this.cMeta[slot] = sampleTools | (Math.min(sampled + 1, 255) << 8) | ((((m >>> 16) & 0xff) | tags) << 16);
+      return -1;
+    }
+    return slot;
+  }
+
+  /** The candidate in `slot` becomes an open event (its first destination and samples carried over). */
+  private promote(key: number, slot: number, src: number, tp: [number, number]): Open | undefined {
+    this.cand.delete(key);
+    this.cFree.push(slot);
+    if (this.open.size >= this.opts.maxEvents) {
+      this.droppedPackets += this.cPackets[slot] + 1;
+      return undefined;
+    }
+    const m = this.cMeta[slot];
+    const e: Open = {
+      source: src, port: tp[1], type: tp[0], packets: this.cPackets[slot], first: this.cFirst[slot], last: this.cLast[slot],
+      dsts: new DistinctCounter(12, 1024), nets: new DistinctCounter(12, 1024),
+      sampleTools: m & 0x7f, sampled: Math.min((m >>> 8) & 0xff, this.opts.samples), tags: (m >>> 16) & 0xff,
+    };
+    e.dsts.add(this.cDst[slot]);
+    e.nets.add(this.cDst[slot] >>> 8);
+    this.open.set(key, e);
+    return e;
+  }
+
+  private growCandidates(): void {
+    const grow = <T extends Float64Array | Uint32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.cFirst = grow(this.cFirst);
+    this.cLast = grow(this.cLast);
+    this.cPackets = grow(this.cPackets);
+    this.cDst = grow(this.cDst);
+    this.cMeta = grow(this.cMeta);
+  }
+
   /** Close the events idle for longer than the timeout at stream time t. */
   private sweep(t: number): void {
     this.nextSweep = t + this.opts.sweepSec;
+    for (const [k, slot] of this.cand)
+      if (t - this.cLast[slot] > this.opts.timeoutSec) {
+        this.cand.delete(k);
+        this.cFree.push(slot);
+      }
     for (const [k, e] of this.open)
       if (t - e.last > this.opts.timeoutSec) {
         this.close(e);
@@ -208,6 +313,9 @@ export class ScanDetector {
   finish(): ScanEvent[] {
     for (const e of this.open.values()) this.close(e);
     this.open.clear();
+    this.cand.clear();
+    this.cFree = [];
+    this.cUsed = 0;
     return this.take();
   }
 }

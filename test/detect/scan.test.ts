@@ -88,11 +88,30 @@ describe('Merit thresholds (methods.md §2.1)', () => {
     assert.equal(e.ipv4Share, 600 / 1024);
   });
 
-  it('memory is bounded: keys past maxEvents are counted, not tracked', () => {
-    const d = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 5 });
-    d.add(probes(Array.from({ length: 20 }, (_, i) => ({ t: i, dst: i, port: 1000 + i }))));
-    assert.equal(d.openEvents, 5);
-    assert.equal(d.droppedPackets, 15);
+  it('memory is bounded: one-destination keys cost no event object; caps on events and candidates count what they drop', () => {
+    // A vertical scan: one packet to each of 20 ports: 20 candidates in typed arrays, no events.
+    const vertical = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024 });
+    vertical.add(probes(Array.from({ length: 20 }, (_, i) => ({ t: i, dst: 7, port: 1000 + i }))));
+    assert.deepEqual([vertical.openEvents, vertical.candidates, vertical.droppedPackets], [0, 20, 0]);
+    // 30 keys with two destinations each, at most 5 events: the others' packets are counted as dropped.
+    const capped = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 5 });
+    capped.add(probes(Array.from({ length: 60 }, (_, i) => ({ t: i, dst: i % 2, port: 1000 + (i >> 1) }))));
+    assert.deepEqual([capped.openEvents, capped.droppedPackets], [5, 50]);
+    // Candidates are capped at 4 × maxEvents.
+    const few = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 1 });
+    few.add(probes(Array.from({ length: 10 }, (_, i) => ({ t: i, dst: 7, port: 1000 + i }))));
+    assert.deepEqual([few.candidates, few.droppedPackets], [4, 6]);
+  });
+
+  it('a candidate promoted at its second destination keeps its first packets (count, time, samples)', () => {
+    const rows = [{ t: 0, dst: 1, tools: ToolBit.MIRAI }, { t: 0.1, dst: 1, tools: ToolBit.MIRAI }, ...spread(12, 1, 0.2).map((r) => ({ ...r, dst: r.dst + 2, tools: ToolBit.MIRAI }))];
+    const [e] = run(rows);
+    assert.equal(e.packets, 14);
+    assert.equal(e.destinations, 13);
+    assert.equal(e.firstSec, 0);
+    assert.equal(e.tool, 'mirai');
+    const noTool = run(rows.map((r, i) => (i === 1 ? { ...r, tools: 0 } : r)));
+    assert.equal(noTool[0].tool, null, 'the second sample (still a candidate) lacked the flag');
   });
 });
 
