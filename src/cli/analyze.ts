@@ -2,6 +2,7 @@
 import { analyze, type AnalysisResult } from '../analyze/run.js';
 import { resolveDarknet } from '../config/load.js';
 import { GeoDb } from '../enrich/geo.js';
+import { printable, textTable } from './format.js';
 import { Progress } from './progress.js';
 
 export interface AnalyzeCommandOptions {
@@ -38,15 +39,9 @@ export class UsageError extends Error {}
 
 const n = (x: number) => x.toLocaleString('en');
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' };
-/** Registry and capture strings reach the terminal: drop control characters (escape sequences). */
-const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 const pct = (x: number, of: number) => (of > 0 ? `${((100 * x) / of).toFixed(1)} %` : '-');
 
-function table(head: string[], rows: (string | number)[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? n(c) : c)))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
-  return cells.map((r) => '  ' + r.map((c, i) => (typeof rows[0]?.[i] === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
-}
+const table = (head: string[], rows: (string | number)[][]) => textTable(head, rows, '  ');
 
 /** "80/tcp", "80 (of 3)/tcp", "292 ports/udp"; ICMP echo victims have no port: "icmp". */
 function victimPort(v: AnalysisResult['report']['victims'][number]): string {

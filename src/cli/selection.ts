@@ -74,11 +74,4 @@ export function csvLine(cells: readonly unknown[]): string {
     .join(',');
 }
 
-/** Strings from captures and registries reach the terminal: no control characters. */
-export const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-
-export function textTable(head: string[], rows: (string | number)[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en') : printable(c))))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
-  return cells.map((r) => r.map((c, i) => (typeof rows[0]?.[i] === 'number' ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join('  ').trimEnd()).join('\n');
-}
+export { printable, textTable } from './format.js';

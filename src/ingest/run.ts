@@ -55,8 +55,6 @@ export interface IngestOptions {
   onFile?: (r: FileOutcome) => void;
   /** Called when a file's reading starts (progress source). */
   onReader?: (file: string, reader: CaptureReader | null, size: number) => void;
-  /** Test hook: called after each committed chunk. */
-  onCommit?: (fileId: number, nextRec: number) => void;
 }
 
 export interface FileOutcome {
@@ -165,7 +163,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
     const events = detectors ? (done ? detectors.finish() : detectors.take()) : [];
     taken.catch(() => undefined); // awaited below
-    clamped += (c as { clampedTimestamps?: number }).clampedTimestamps ?? 0;
+    clamped += c.clampedTimestamps;
     const first = begin;
     begin = undefined;
     const had = rows > committedRows;
@@ -184,7 +182,6 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
       await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: detectors?.dropped ?? null } }, rollups: chunkRollups, rollupRec, coarseAgain, events });
       if (had) chunks++;
-      opts.onCommit?.(fileId, nextRec);
     })();
     p.catch(() => undefined); // awaited by settle(); this only keeps it from counting as unhandled meanwhile
     inflight = p;

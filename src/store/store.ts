@@ -108,6 +108,8 @@ export interface ChunkTransaction {
   append(batch: PacketBatch, from: number, to: number, rec: number): Promise<void>;
   /** No more rows: start storing the rest (commit() does it if not done). */
   seal(): void;
+  /** Capture times outside what the store holds, stored clamped (counted into the ledger's info). */
+  readonly clampedTimestamps: number;
   /** Commit rows, rollups and the ledger's new position together. */
   commit(nextRec: number, opts: CommitOptions): Promise<void>;
   rollback(): Promise<void>;

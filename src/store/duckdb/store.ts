@@ -8,7 +8,7 @@
  * a second process gets StoreError('locked') with the holder's PID.
  */
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampValue } from '@duckdb/node-api';
-import { formatIPv4 } from '../../config/cidr.js';
+import { formatIPv4, formatIPv6 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
 import { packCountry, unpackCountry } from '../../enrich/country.js';
 import { serviceLabel } from '../../enrich/services.js';
@@ -708,13 +708,10 @@ export class DuckDbStore implements Store {
   }
 }
 
+/** A UHUGEINT IPv6 address as RFC 5952 text. */
 function v6text(x: unknown): string {
   const v = typeof x === 'bigint' ? x : BigInt(String(x ?? 0));
-  const words: number[] = [];
-  for (let i = 3; i >= 0; i--) words.push(Number((v >> BigInt(32 * i)) & 0xffffffffn));
-  const parts: string[] = [];
-  for (const w of words) parts.push((w >>> 16).toString(16), (w & 0xffff).toString(16));
-  return parts.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+  return formatIPv6([3, 2, 1, 0].map((i) => Number((v >> BigInt(32 * i)) & 0xffffffffn)));
 }
 
 /** Comma-separated labels of the bits set in a column (labels are constants of the rule tables, not input). */
