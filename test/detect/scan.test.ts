@@ -88,21 +88,31 @@ describe('Merit thresholds (methods.md §2.1)', () => {
     assert.equal(e.ipv4Share, 600 / 1024);
   });
 
-  it('memory is bounded: one-destination keys cost no event object; caps on events and candidates count what they drop', () => {
-    // A vertical scan: one packet to each of 20 ports: 20 candidates in typed arrays, no events.
+  it('memory is bounded: one-destination keys are table records only; caps on keys, extended keys and pairs count what they drop', () => {
+    // A vertical scan: one packet to each of 20 ports: 20 keys, none with a counter object.
     const vertical = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024 });
     vertical.add(probes(Array.from({ length: 20 }, (_, i) => ({ t: i, dst: 7, port: 1000 + i }))));
-    assert.deepEqual([vertical.openEvents, vertical.candidates, vertical.droppedPackets], [0, 20, 0]);
-    // 30 keys with two destinations each, at most 5 events: the others' packets are counted as dropped.
-    const capped = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 5 });
-    capped.add(probes(Array.from({ length: 60 }, (_, i) => ({ t: i, dst: i % 2, port: 1000 + (i >> 1) }))));
-    assert.deepEqual([capped.openEvents, capped.droppedPackets], [5, 50]);
-    // Candidates are capped at 4 × maxEvents.
-    const few = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxEvents: 1 });
-    few.add(probes(Array.from({ length: 10 }, (_, i) => ({ t: i, dst: 7, port: 1000 + i }))));
-    assert.deepEqual([few.candidates, few.droppedPackets], [4, 6]);
+    assert.deepEqual([vertical.tracked, vertical.extended, vertical.droppedPackets], [20, 0, 0]);
+    // At most 5 keys: the packets of the other 5 are counted as dropped.
+    const capped = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxKeys: 5 });
+    capped.add(probes(Array.from({ length: 10 }, (_, i) => ({ t: i, dst: 7, port: 1000 + i }))));
+    assert.deepEqual([capped.tracked, capped.droppedPackets], [5, 5]);
+    // 30 keys with two destinations each, at most 4 of them extended: 26 second packets dropped.
+    const few = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1024, maxExtended: 4 });
+    few.add(probes(Array.from({ length: 60 }, (_, i) => ({ t: i, dst: i % 2, port: 1000 + (i >> 1) }))));
+    assert.deepEqual([few.tracked, few.extended, few.droppedPackets], [30, 4, 26]);
   });
 
+  it('destinations past exactDestinations are estimated (HyperLogLog) and flagged approximate', () => {
+    const d = new ScanDetector({ extrapolationFactor: 1, darknetSize: 1 << 16, exactDestinations: 64 });
+    d.add(probes(Array.from({ length: 5000 }, (_, i) => ({ t: i / 1000, dst: i }))));
+    const [e] = d.finish();
+    assert.equal(e.approximate, true);
+    assert.ok(Math.abs(e.destinations - 5000) / 5000 < 0.1, `${e.destinations}`);
+    assert.ok(Math.abs(e.slash24s - 20) <= 2, `${e.slash24s}`);
+    const exact = run(Array.from({ length: 1000 }, (_, i) => ({ t: i / 1000, dst: i })));
+    assert.deepEqual([exact[0].approximate, exact[0].destinations], [false, 1000]);
+  });
   it('a candidate promoted at its second destination keeps its first packets (count, time, samples)', () => {
     const rows = [{ t: 0, dst: 1, tools: ToolBit.MIRAI }, { t: 0.1, dst: 1, tools: ToolBit.MIRAI }, ...spread(12, 1, 0.2).map((r) => ({ ...r, dst: r.dst + 2, tools: ToolBit.MIRAI }))];
     const [e] = run(rows);
@@ -112,6 +122,44 @@ describe('Merit thresholds (methods.md §2.1)', () => {
     assert.equal(e.tool, 'mirai');
     const noTool = run(rows.map((r, i) => (i === 1 ? { ...r, tools: 0 } : r)));
     assert.equal(noTool[0].tool, null, 'the second sample (still a candidate) lacked the flag');
+  });
+});
+
+describe('Zeek scan shapes (methods.md §2.3): 5-min epochs', () => {
+  const shapes = (rows: { t: number; dst: number; port?: number }[]) => {
+    const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16 });
+    d.add(probes(rows));
+    return d.finish();
+  };
+  const hosts = (n: number, port: number, from = 0) => Array.from({ length: n }, (_, i) => ({ t: from + i * 0.5, dst: i, port }));
+
+  it('horizontal: more than 25 hosts on one port within one epoch; 25 are not', () => {
+    assert.equal(shapes(hosts(26, 23))[0].shape, 'horizontal');
+    const [e] = shapes(hosts(25, 23));
+    assert.deepEqual([e.destinations, e.shape], [25, null]);
+    // 20 hosts at the end of one epoch and 20 others at the start of the next: 40 hosts, no epoch above 25.
+    const split = shapes([...hosts(20, 23, 280), ...hosts(20, 23, 300).map((r) => ({ ...r, dst: r.dst + 100 }))]);
+    assert.deepEqual([split.length, split[0].destinations, split[0].shape], [1, 40, null]);
+  });
+
+  it('vertical: at least 15 ports of one host within one epoch is a vertical event; 14 are not', () => {
+    const ports = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ t: from + i, dst: 9, port: 2000 + i }));
+    const v = shapes(ports(15)).filter((e) => e.shape === 'vertical');
+    assert.equal(v.length, 1);
+    assert.deepEqual([v[0].source, v[0].host, v[0].ports, v[0].trafficType], ['198.51.100.1', '100.64.0.9', 15, 'tcp-syn']);
+    assert.deepEqual(shapes(ports(14)), []);
+    // 10 ports before an epoch boundary, 10 after: no epoch has 15.
+    assert.deepEqual(shapes([...ports(10, 290), ...ports(10, 300).map((r) => ({ ...r, port: r.port + 100 }))]), []);
+  });
+
+  it('strobe: the source passed the host threshold on 15 ports in one epoch; on 14 its events stay horizontal', () => {
+    const block = (nPorts: number) => Array.from({ length: nPorts * 26 }, (_, i) => ({ t: i * 0.1, dst: Math.floor(i / nPorts), port: 100 + (i % nPorts) }));
+    const strobe = shapes(block(15)).filter((e) => e.shape !== 'vertical');
+    assert.equal(strobe.length, 15);
+    assert.ok(strobe.every((e) => e.shape === 'strobe'), strobe.map((e) => e.shape).join());
+    const horizontal = shapes(block(14));
+    assert.equal(horizontal.length, 14);
+    assert.ok(horizontal.every((e) => e.shape === 'horizontal'));
   });
 });
 
