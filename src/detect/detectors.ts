@@ -10,10 +10,12 @@ import type { PacketBatch } from '../decode/batch.js';
 import type { StoredEvent } from '../store/store.js';
 import { DosDetector, type DosAttack, type DosOptions } from './dos.js';
 import { ScanDetector, type ScanEvent, type ScanOptions } from './scan.js';
+import type { SurgeOptions } from './surge.js';
 
 export interface DetectOptions {
   dos?: Partial<DosOptions>;
   scan?: Partial<ScanOptions>;
+  surge?: Partial<SurgeOptions>;
 }
 
 const PROTO_OF_TYPE: Record<string, number> = { udp: 17 };

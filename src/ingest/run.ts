@@ -20,6 +20,7 @@ import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/sto
 import { fullHash, quickHash } from './identity.js';
 import { rollupKeys } from '../store/rollup.js';
 import { type DetectOptions, FileDetectors } from '../detect/detectors.js';
+import { detectSurges } from '../detect/surge.js';
 import { RollupWorker } from '../store/rollup-worker.js';
 
 
@@ -103,9 +104,26 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   } finally {
     await rollups.close();
   }
+  // Surges need the store's history: a pass over the days these files touched, after them.
+  if (opts.detect) {
+    const span = detectSpan(outcomes);
+    if (span) await detectSurges(store, span, opts.detect === true ? {} : opts.detect.surge);
+  }
   // Merging split rollup rows is tidying, not correctness (queries merge them anyway): on request.
   if (opts.compact) await store.compact();
   return outcomes;
+}
+
+/** The time span (ms) of the files stored or resumed by this run, or null. */
+function detectSpan(outcomes: FileOutcome[]): { from: number; to: number } | null {
+  let from = Infinity;
+  let to = -Infinity;
+  for (const o of outcomes) {
+    if ((o.status !== 'ingested' && o.status !== 'resumed') || !o.info?.firstTimestamp || !o.info.lastTimestamp) continue;
+    from = Math.min(from, Date.parse(o.info.firstTimestamp));
+    to = Math.max(to, Date.parse(o.info.lastTimestamp) + 1);
+  }
+  return Number.isFinite(from) && Number.isFinite(to) ? { from, to } : null;
 }
 
 async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {

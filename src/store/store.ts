@@ -51,10 +51,14 @@ export interface ChunkRollups {
 }
 
 /** A detector's event as stored (src/detect): scans and DoS attacks for now. */
+/** Event types: streaming detectors (per file) and the store-level surge pass. */
+export const EVENT_TYPES = ['scan', 'dos', 'reflection', 'infected', 'surge', 'new-port', 'spoofed-surge'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 export interface StoredEvent {
-  /** Deterministic: type, file, key and first time. */
+  /** Deterministic: type, file (0 for store-level events), key and first time. */
   id: string;
-  type: 'scan' | 'dos';
+  type: EventType;
   fileId: number;
   firstSec: number;
   lastSec: number;
@@ -67,6 +71,38 @@ export interface StoredEvent {
   attackType: string | null;
   packets: number;
   details: unknown;
+}
+
+/** Probe activity per bucket and port (and source country): the surge pass's input. */
+export interface ActivityQuery extends Selection {
+  step: 'hour' | 'day';
+  byCountry: boolean;
+  /** Only these ports ("port/proto number" keys, e.g. "37215/6"); all when absent. */
+  ports?: string[];
+}
+
+export interface ActivityRow {
+  bucketMs: number;
+  proto: number;
+  port: number;
+  /** Source country code (byCountry), '' unknown; null when not by country. */
+  country: string | null;
+  packets: number;
+  sources: number;
+}
+
+/** What the packets of one bucket × port (× country) say about spoofing (methods.md §4, §5.2). */
+export interface SpoofEvidence {
+  packets: number;
+  sources: number;
+  /** Sources tagged non-routable (RFC 5735 space). */
+  nonroutableSources: number;
+  /** Sources whose last byte is 0 or 255. */
+  lastByteSources: number;
+  /** Sources that sent more than two packets. */
+  busySources: number;
+  /** Distinct destination ports of those sources' packets (all ports, same bucket). */
+  ports: number;
 }
 
 export interface EventQuery {
@@ -213,6 +249,14 @@ export interface Store {
   series(q: SeriesQuery): Promise<SeriesRow[]>;
   /** Stored events, in time order. */
   events(q: EventQuery): Promise<StoredEvent[]>;
+  /** Probe packets and distinct sources per bucket × port (× country), from the rollups. */
+  portActivity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /** First day (ms) each probed port ("port/proto" key) was seen, over the whole store. */
+  portFirstSeen(): Promise<Map<string, number>>;
+  /** Spoofing evidence of one bucket's probes on a port (from the packets table). */
+  spoofEvidence(q: { from: number; to: number; port: number; proto: number; country?: string; kinds?: number[] }): Promise<SpoofEvidence>;
+  /** Replace the events of `types` whose first time lies in [from, to) by `events` (one transaction). */
+  putEvents(events: StoredEvent[], replace: { types: EventType[]; from: number; to: number }): Promise<void>;
   /** Mirai metrics per day (UTC), from the rollups. */
   miraiDays(sel: Selection): Promise<MiraiDay[]>;
   /** A read-only query by an analyst. */

@@ -24,6 +24,10 @@ import {
   type EventQuery,
   type StoredEvent,
   type MiraiDay,
+  type ActivityQuery,
+  type ActivityRow,
+  type EventType,
+  type SpoofEvidence,
   type SeriesQuery,
   type SeriesRow,
   type SqlResult,
@@ -377,7 +381,7 @@ export class DuckDbStore implements Store {
    * (rollup_day), whole hours and minutes at the edges, and raw packets for what is
    * left of a minute at either end — so any range is exact, and mostly read from rollups.
    */
-  private rollupRelation(sel: Selection, params: DuckDBValue[]): string {
+  private rollupRelation(sel: Selection, params: DuckDBValue[], coarsest: 'day' | 'hour' | 'minute' = 'day'): string {
     const d = duckDialect(params);
     const conds: string[] = [];
     if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
@@ -385,7 +389,7 @@ export class DuckDbStore implements Store {
     if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
     const extra = conds.length ? ` AND ${conds.join(' AND ')}` : '';
     const ts = (ms: number) => d.param(new Date(ms).toISOString(), 'TIMESTAMP');
-    if (sel.from === undefined && sel.to === undefined) return `(SELECT * FROM rollup_day WHERE TRUE${extra})`;
+    if (sel.from === undefined && sel.to === undefined && coarsest === 'day') return `(SELECT * FROM rollup_day WHERE TRUE${extra})`;
     const from = sel.from ?? 0;
     const to = sel.to ?? 8.64e15;
     const parts: string[] = [];
@@ -400,10 +404,10 @@ export class DuckDbStore implements Store {
       parts.push(rollupFromPackets('minute', `ts >= ${ts(from)} AND ts < ${ts(to)}${extra}`));
     } else {
       const h0 = up(m0, H), h1 = down(m1, H);
-      if (h0 >= h1) level('rollup_minute', m0, m1);
+      if (h0 >= h1 || coarsest === 'minute') level('rollup_minute', m0, m1);
       else {
         const d0 = up(h0, D), d1 = down(h1, D);
-        if (d0 >= d1) level('rollup_hour', h0, h1);
+        if (d0 >= d1 || coarsest === 'hour') level('rollup_hour', h0, h1);
         else {
           level('rollup_day', d0, d1);
           level('rollup_hour', h0, d0);
@@ -582,6 +586,69 @@ export class DuckDbStore implements Store {
     }));
   }
 
+  async portActivity(q: ActivityQuery): Promise<ActivityRow[]> {
+    const params: DuckDBValue[] = [];
+    // Hour buckets must not come from day rows (their bucket is the day's start).
+    const rel = this.rollupRelation({ ...q, kinds: q.kinds ?? [1, 2] }, params, q.step);
+    const step = q.step === 'hour' ? 'INTERVAL 1 HOUR' : 'INTERVAL 1 DAY';
+    const country = q.byCountry ? ', country' : '';
+    let keep = '';
+    if (q.ports) {
+      if (!q.ports.length) return [];
+      keep = `WHERE (CAST(port AS VARCHAR) || '/' || CAST(proto AS VARCHAR)) IN (${q.ports.map((k) => { params.push(k); return `$${params.length}`; }).join(', ')})`;
+    }
+    const r = await rows(
+      this.conn,
+      `SELECT epoch_ms(b) AS b, proto, port${country}, sum(packets)::UBIGINT AS packets, len(list_distinct(flatten(list(sources)))) AS sources
+       FROM (SELECT time_bucket(${step}, bucket) AS b, proto, port, country, packets, sources FROM ${rel} ${keep})
+       GROUP BY b, proto, port${country} ORDER BY b, proto, port${country}`,
+      params,
+    );
+    return r.map((x) => ({ bucketMs: Number(x.b), proto: x.proto as number, port: x.port as number, country: q.byCountry ? unpackCountry(x.country as number) : null, packets: Number(x.packets), sources: Number(x.sources) }));
+  }
+
+  async portFirstSeen(): Promise<Map<string, number>> {
+    const r = await rows(this.conn, `SELECT CAST(port AS VARCHAR) || '/' || CAST(proto AS VARCHAR) AS k, epoch_ms(min(bucket)) AS f FROM rollup_day WHERE kind IN (1, 2) GROUP BY ALL`);
+    return new Map(r.map((x) => [x.k as string, Number(x.f)]));
+  }
+
+  async spoofEvidence(q: { from: number; to: number; port: number; proto: number; country?: string; kinds?: number[] }): Promise<SpoofEvidence> {
+    const params: DuckDBValue[] = [];
+    const d = duckDialect(params);
+    const kinds = (q.kinds ?? [1, 2]).map((k) => d.param(k, 'UINTEGER')).join(', ');
+    const countryCond = q.country !== undefined ? ` AND src_country = ${d.param(q.country ? packCountry(q.country) : 0, 'UINTEGER')}` : '';
+    const range = `ts >= ${d.param(new Date(q.from).toISOString(), 'TIMESTAMP')} AND ts < ${d.param(new Date(q.to).toISOString(), 'TIMESTAMP')}`;
+    // RFC5735 is filter bit 22; last byte 0 / 255 are bits 5 and 6 (methods.md §4.1).
+    const r = await rows(
+      this.conn,
+      `WITH p AS (SELECT src, dport, filters FROM packets WHERE ${range} AND kind IN (${kinds}) AND proto = ${d.param(q.proto, 'UINTEGER')}${countryCond}),
+       s AS (SELECT src, count(*) AS n, bool_or((filters & ${1 << 22}) <> 0) AS nonroutable, bool_or((filters & ${(1 << 5) | (1 << 6)}) <> 0) AS last_byte
+             FROM p WHERE dport = ${d.param(q.port, 'UINTEGER')} GROUP BY src)
+       SELECT (SELECT sum(n) FROM s)::UBIGINT AS packets, (SELECT count(*) FROM s) AS sources,
+         (SELECT count(*) FROM s WHERE nonroutable) AS nonroutable, (SELECT count(*) FROM s WHERE last_byte) AS last_byte,
+         (SELECT count(*) FROM s WHERE n > 2) AS busy, (SELECT count(DISTINCT dport) FROM p SEMI JOIN s USING (src)) AS ports`,
+      params,
+    );
+    const x = r[0];
+    return { packets: Number(x.packets ?? 0), sources: Number(x.sources), nonroutableSources: Number(x.nonroutable), lastByteSources: Number(x.last_byte), busySources: Number(x.busy), ports: Number(x.ports) };
+  }
+
+  async putEvents(events: StoredEvent[], replace: { types: EventType[]; from: number; to: number }): Promise<void> {
+    const c = this.conn;
+    const params: DuckDBValue[] = [];
+    const d = duckDialect(params);
+    const types = replace.types.map((t) => { params.push(t); return `$${params.length}`; }).join(', ');
+    await c.run('BEGIN TRANSACTION');
+    try {
+      if (replace.types.length) await c.run(`DELETE FROM events WHERE type IN (${types}) AND first_seen >= ${d.param(new Date(replace.from).toISOString(), 'TIMESTAMP')} AND first_seen < ${d.param(new Date(replace.to).toISOString(), 'TIMESTAMP')}`, params);
+      if (events.length) await this.writeEvents(c, events);
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
+  }
+
   async miraiDays(sel: Selection): Promise<MiraiDay[]> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
@@ -641,7 +708,9 @@ export class DuckDbStore implements Store {
       } else keyExpr = `CAST(${q.by} AS VARCHAR)`;
     } else throw new StoreError('query', `series --by ${q.by} is not available from rollups (use port, country, kind, sensor, tool or total)`);
     const params: DuckDBValue[] = [];
-    const rel = this.rollupRelation(sel, params);
+    // Buckets finer than a rollup level must not be read from it (its rows sit at the level's start).
+    const [, H, D] = ROLLUP_LEVELS.map((l) => l.ms);
+    const rel = this.rollupRelation(sel, params, q.step.ms % D === 0 ? 'day' : q.step.ms % H === 0 ? 'hour' : 'minute');
     const stepUs = BigInt(q.step.ms) * 1000n;
     // Only the followed keys' rows reach the source lists (as key text, bound as parameters).
     const keyTexts = keys.map((k) => (q.by === 'port' || q.by === 'tool' ? k.key : String(k.detail.code)));
