@@ -1,10 +1,10 @@
-/** `darkscope events [--type scan,dos] [--from --to] [--limit N] [--db PATH] [--json]` */
-import type { StoredEvent } from '../store/store.js';
+/** `darkscope events [--type scan,dos,reflection,infected,surge,new-port,spoofed-surge] [--from --to] [--limit N] [--db PATH] [--json]` */
+import { EVENT_TYPES, type StoredEvent } from '../store/store.js';
 import { UsageError } from './analyze.js';
 import { openForQuery, parseSelection, printable, textTable } from './selection.js';
 import { parseLimit } from './top.js';
 
-const TYPES = ['scan', 'dos'] as const;
+const TYPES = EVENT_TYPES;
 
 export async function eventsCommand(opts: { db?: string; type?: string; from?: string; to?: string; limit?: string; json?: boolean }, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const types = opts.type?.split(',').map((t) => t.trim());
@@ -21,7 +21,13 @@ export async function eventsCommand(opts: { db?: string; type?: string; from?: s
   if (opts.json) {
     for (const e of events) {
       const base = { type: e.type, first: iso(e.firstSec), last: iso(e.lastSec), packets: e.packets };
-      out(JSON.stringify(e.type === 'scan' ? { ...base, source: e.source, port: e.port, proto: e.proto, tool: e.tool, ...(e.details as object) } : { ...base, victim: e.victim, victimPort: e.victimPort, attackType: e.attackType, proto: e.proto, ...(e.details as object) }));
+      const who =
+        e.type === 'dos'
+          ? { victim: e.victim, victimPort: e.victimPort, attackType: e.attackType }
+          : e.type === 'surge' || e.type === 'new-port' || e.type === 'spoofed-surge'
+            ? { port: e.port, country: e.source }
+            : { source: e.source, port: e.port, tool: e.tool, ...(e.victim ? { host: e.victim } : {}) };
+      out(JSON.stringify({ ...base, ...who, proto: e.proto, details: e.details }));
     }
     return 0;
   }
@@ -32,8 +38,17 @@ export async function eventsCommand(opts: { db?: string; type?: string; from?: s
   out(
     textTable(
       ['type', 'first', 'last', 'who', 'port', 'what', 'packets'],
-      events.map((e) => [e.type, iso(e.firstSec), iso(e.lastSec), printable(e.source ?? e.victim ?? '-'), String(e.port ?? e.victimPort ?? '-'), e.type === 'scan' ? `${(e.details as { trafficType?: string }).trafficType ?? ''}${e.tool ? ` ${e.tool}` : ''}` : (e.attackType ?? '-'), e.packets]),
+      events.map((e) => [e.type, iso(e.firstSec), iso(e.lastSec), printable(e.source ?? e.victim ?? '-'), String(e.port ?? e.victimPort ?? '-'), what(e), e.packets]),
     ),
   );
   return 0;
+}
+
+/** The short description column of the text table. */
+function what(e: StoredEvent): string {
+  const d = e.details as { trafficType?: string; shape?: string | null; granularity?: string; sources?: number };
+  if (e.type === 'scan') return `${d.trafficType ?? ''}${d.shape ? ` ${d.shape}` : ''}${e.tool ? ` ${e.tool}` : ''}`;
+  if (e.type === 'dos') return e.attackType ?? '-';
+  if (e.type === 'infected') return e.tool ?? 'infected';
+  return `${d.granularity ?? ''}${d.sources !== undefined ? ` ${d.sources} sources` : ''}`;
 }

@@ -125,8 +125,8 @@ describe('ingest --detect and darkscope events', () => {
     const db = tmpPath('events.duckdb');
     const r = run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--detect', '--quiet']);
     assert.equal(r.status, 0, r.stderr);
-    const ev = run(['events', '--db', db, '--type', 'scan', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; source: string; port: number; tool: string | null; trafficType: string });
-    const probes = ev.filter((e) => e.trafficType === 'tcp-syn').map((e) => `${e.source} ${e.port} ${e.tool}`).sort();
+    const ev = run(['events', '--db', db, '--type', 'scan', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; source: string; port: number; tool: string | null; details: { trafficType: string } });
+    const probes = ev.filter((e) => e.details.trafficType === 'tcp-syn').map((e) => `${e.source} ${e.port} ${e.tool}`).sort();
     assert.deepEqual(probes, [
       '198.51.100.10 23 zmap',
       '198.51.100.11 443 masscan',
