@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--sensor <name>', 'capture point label recorded in the ledger')
     .option('--chunk <records>', 'records per transaction (default 1,105,920: three DuckDB insert groups)')
     .option('--compact', 'merge the rollup rows split across chunks and files at the end (see: darkscope compact)')
-    .option('--detect', 'run the detectors (scan events, DoS attacks) and store their events (experimental: see the README)')
+    .option('--detect', 'run the detectors (scans, DoS attacks, infected hosts; then surges over the days ingested) and store their events (opt-in: see the README)')
     .option('--quiet', 'no progress display')
     .action(async (files: string[], opts) => {
       status = await ingestCommand(files, opts);
@@ -92,9 +92,9 @@ export async function main(argv: string[]): Promise<number> {
     });
   program
     .command('events')
-    .description('detected events: scans and DoS attacks (ingest --detect)')
+    .description('detected events: scans, DoS attacks, infected hosts, surges, new ports, spoofed surges (ingest --detect)')
     .option(...DB)
-    .option('--type <types>', 'scan, dos (comma-separated)')
+    .option('--type <types>', 'scan, dos, infected, surge, new-port, spoofed-surge (comma-separated)')
     .option('--from <time>', 'events ending at or after (ISO 8601)')
     .option('--to <time>', 'events starting before')
     .option('--limit <n>', 'rows', '1000')
