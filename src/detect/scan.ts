@@ -112,123 +112,6 @@ export interface ScanEvent {
   approximate: boolean;
 }
 
-/**
- * The distinct destinations of a key with two or more, and the distinct ones of
- * the current epoch, in one probe a packet: an open-addressing table of
- * (destination, epoch + 1) while exact; past `exactLimit` (or the detector's
- * budget of exact words) HyperLogLog counters and a short per-epoch host list.
- */
-export class Destinations {
-  private t: Uint32Array | null = new Uint32Array(16);
-  private n = 0;
-  epoch = -1;
-  epochN = 0;
-  /** Last epoch in which the key passed the host threshold (-1: never). */
-  hEpoch = -1;
-  private dsts: DistinctCounter | null = null;
-  private nets: DistinctCounter | null = null;
-  private hosts: Uint32Array | null = null;
-
-  constructor(private readonly budget: { words: number; limit: number; exactLimit: number }) {
-    budget.words += 16;
-  }
-
-  get approximate(): boolean {
-    return this.t === null;
-  }
-
-  /** Count dst at `epoch`; returns the distinct hosts of the epoch so far (capped at `cap`). */
-  add(dst: number, epoch: number, cap: number): number {
-    if (epoch !== this.epoch) {
-      this.epoch = epoch;
-      this.epochN = 0;
-    }
-    const t = this.t;
-    if (t === null) return this.addApprox(dst, cap);
-    const mask = (t.length >>> 1) - 1;
-    const mark = epoch + 1;
-    let i = mix32(dst) & mask;
-    for (;;) {
-      const e = t[2 * i + 1];
-      if (e === 0) break;
-      if (t[2 * i] === dst) {
-        if (e !== mark) {
-          t[2 * i + 1] = mark;
-          this.epochN++;
-        }
-        return this.epochN;
-      }
-      i = (i + 1) & mask;
-    }
-    t[2 * i] = dst;
-    t[2 * i + 1] = mark;
-    this.n++;
-    this.epochN++;
-    if (this.n * 2 > mask + 1) this.grow(cap);
-    return this.epochN;
-  }
-
-  private addApprox(dst: number, cap: number): number {
-    this.dsts!.add(dst);
-    this.nets!.add(dst >>> 8);
-    const h = this.hosts!;
-    if (this.epochN > cap) return this.epochN;
-    for (let k = 0; k < this.epochN; k++) if (h[k] === dst) return this.epochN;
-    if (this.epochN < h.length) h[this.epochN] = dst;
-    return ++this.epochN;
-  }
-
-  private grow(cap: number): void {
-    const old = this.t!;
-    const b = this.budget;
-    if (this.n > b.exactLimit || b.words + old.length > b.limit) {
-      // Estimates from here on: the exact entries seed the sketches and this epoch's host list.
-      this.dsts = new DistinctCounter(10, 0);
-      this.nets = new DistinctCounter(10, 0);
-      this.hosts = new Uint32Array(cap + 1);
-      let k = 0;
-      for (let j = 0; j < old.length; j += 2) {
-        if (old[j + 1] === 0) continue;
-        this.dsts.add(old[j]);
-        this.nets.add(old[j] >>> 8);
-        if (old[j + 1] === this.epoch + 1 && k <= cap) this.hosts[k++] = old[j];
-      }
-      this.t = null;
-      b.words -= old.length;
-      return;
-    }
-    const t = new Uint32Array(old.length * 2);
-    const mask = (t.length >>> 1) - 1;
-    for (let j = 0; j < old.length; j += 2) {
-      if (old[j + 1] === 0) continue;
-      let i = mix32(old[j]) & mask;
-      while (t[2 * i + 1] !== 0) i = (i + 1) & mask;
-      t[2 * i] = old[j];
-      t[2 * i + 1] = old[j + 1];
-    }
-    b.words += t.length - old.length;
-    this.t = t;
-  }
-
-  count(): number {
-    return this.t === null ? this.dsts!.count() : this.n;
-  }
-
-  /** Distinct /24s (/64-ish hashes for IPv6 keys: the destination word's high 24 bits). */
-  slash24s(): number {
-    if (this.t === null) return this.nets!.count();
-    const nets = new Set<number>();
-    for (let j = 0; j < this.t.length; j += 2) if (this.t[j + 1] !== 0) nets.add(this.t[j] >>> 8);
-    return nets.size;
-  }
-
-  /** Give the exact words back to the budget. */
-  release(): void {
-    if (this.t) this.budget.words -= this.t.length;
-    this.t = null;
-  }
-}
-
 /** Per source with horizontal keys: ports passing addrScanHosts per epoch, and strobe epochs. */
 interface SourceShape {
   epoch: number;
@@ -243,14 +126,25 @@ const V6_BIT = 1 << 20;
 const USED_BIT = 1 << 21;
 // Key records (RecordTable, 12 words): 0 source, 1 port | type << 16 | v6 | used, 2 meta
 // (sampleTools | sampled << 8 | tags << 16), 3 first destination, f64 4-5 first, f64 6-7 last,
-// 8 packets, 9 Destinations index + 1 (0: one destination so far).
-const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_EXT = 9;
+// 8 packets, 9 word offset of the key's destination block, 10 its mode (below).
+const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_BLOCK = 9, K_MODE = 10;
+// Modes: one destination so far (no block); 1 + c: exact set of 8 << c (destination, epoch + 1)
+// entries in the exact arena; APPROX: HyperLogLog registers and a host list in the estimate arena.
+const ONE = 0, APPROX = 0xff;
 // Pair records (source, host): 2 meta (sampleTools | sampled << 8 | type << 16), 3 ports this
 // epoch, f64 4-5 first, f64 6-7 last, 8 epoch, 9 ports, 10 most ports in an epoch.
 const P_META = 2, P_EPOCH_PORTS = 3, P_FIRST = 4, P_LAST = 6, P_EPOCH = 8, P_PORTS = 9, P_MAX = 10;
 const META_MASK = 0x7fffffff;
-/** Rows per block of the two-pass loop in add(). */
-const BLOCK = 256;
+// Destination blocks start with a header: 0 distinct destinations (exact), 1 epoch (i32),
+// 2 distinct hosts this epoch, 3 last epoch past the host threshold (i32, -1: never).
+// Exact blocks: the header, then an open-addressing table of 8 << c (destination, epoch + 1)
+// pairs (mark 0: empty). Estimate blocks: the header, the epoch's first hosts (addrScanHosts + 1
+// words, rounded up to 4), then 2^10 one-byte HyperLogLog registers for destinations and 2^10
+// for /24s (DistinctCounter(10) registers, counted by it at the end).
+const HDR = 4, B_N = 0, B_EPOCH = 1, B_EPOCHN = 2, B_HEPOCH = 3;
+const HLL_P = 10, HLL_WORDS = (1 << HLL_P) >>> 2;
+/** Rows per block of the three-pass loop in add(). */
+const BLOCK = 128;
 
 export class ScanDetector {
   readonly opts: ScanOptions;
@@ -259,23 +153,42 @@ export class ScanDetector {
   droppedPackets = 0;
   private readonly keys = new RecordTable(12);
   private readonly pairs = new RecordTable(12);
-  private readonly ext: (Destinations | undefined)[] = [];
-  private readonly extFree: number[] = [];
   private extCount = 0;
   /** Exact destination words held by all keys (bounded by `limit`: past it keys estimate). */
   private readonly budget: { words: number; limit: number; exactLimit: number };
+  /** Exact blocks (one arena, a free list per size class; grows by doubling). */
+  private ex = new Uint32Array(1 << 14);
+  private exI = new Int32Array(this.ex.buffer);
+  private exTop = 0;
+  private readonly exFree: number[][] = [];
+  /** Estimate blocks (fixed size `apWords`). */
+  private ap = new Uint32Array(1 << 14);
+  private apI = new Int32Array(this.ap.buffer);
+  private apB = new Uint8Array(this.ap.buffer);
+  private apTop = 0;
+  private readonly apFree: number[] = [];
+  private readonly apHosts: number;
+  private readonly apWords: number;
   /** IPv6 text of sources (keys) and of (source, host) pairs, by key: their records hold hashes. */
   private readonly v6Text = new Map<string, string>();
   private readonly shapes = new Map<number, SourceShape>();
   private readonly scratchSrc = new Uint32Array(BLOCK);
   private readonly scratchDst = new Uint32Array(BLOCK);
   private readonly scratchKb = new Uint32Array(BLOCK);
-  /** Where touch() loads go (kept so they are not optimised away). */
+  private readonly scratchHash = new Int32Array(BLOCK);
+  private readonly scratchOff = new Int32Array(BLOCK);
+  private readonly scratchA1 = new Int32Array(BLOCK);
+  private readonly scratchA2 = new Int32Array(BLOCK);
+  private readonly scratchA3 = new Int32Array(BLOCK);
+  private scratchNets = new Uint32Array(64);
+  /** Where prefetching loads go (kept so they are not optimised away). */
   sink = 0;
 
   constructor(opts: Partial<ScanOptions> & Pick<ScanOptions, 'extrapolationFactor' | 'darknetSize'>) {
     this.opts = { ...SCAN_DEFAULTS, ...opts };
     this.budget = { words: 0, limit: this.opts.exactWords, exactLimit: this.opts.exactDestinations };
+    this.apHosts = (this.opts.addrScanHosts + 4) & ~3;
+    this.apWords = HDR + this.apHosts + 2 * HLL_WORDS;
   }
 
   /** Keys tracked now (open events and one-destination keys). */
@@ -288,9 +201,9 @@ export class ScanDetector {
     return this.extCount;
   }
 
-  /** Bytes of detector state in typed arrays (tables and exact destination sets). */
+  /** Bytes of detector state in typed arrays (key and pair tables, destination arenas). */
   get stateBytes(): number {
-    return (this.keys.capacity + this.pairs.capacity) * 48 + this.budget.words * 4;
+    return this.keys.u32.byteLength + this.pairs.u32.byteLength + this.ex.byteLength + this.ap.byteLength;
   }
 
   /** Merit's type and port of a row, or null for rows that are not IP. */
@@ -299,15 +212,24 @@ export class ScanDetector {
     return tp < 0 ? null : [tp & 0xf, tp >>> 4];
   }
 
-  /** Rows [from, to) of a classified batch, in time order. */
+  /**
+   * Rows [from, to) of a classified batch, in time order. In blocks of rows, three passes:
+   * keys and a load of their record slots; records found and loads of the destination
+   * slots they will probe; then the packets in order. The first two only warm the cache
+   * (many misses in flight at once instead of one after another); the third does all the
+   * work and reuses a record found in the second unless records moved since.
+   */
   add(b: PacketBatch, from = 0, to = b.length): void {
     const { timeoutSec, samples, maxKeys, shapeIntervalSec, addrScanHosts } = this.opts;
     const kind = b.kind, ipVersion = b.ipVersion, tsSec = b.tsSec, tsNsec = b.tsNsec, tools = b.tools, tags = b.tags;
-    const keys = this.keys;
-    const S = this.scratchSrc, D = this.scratchDst, K = this.scratchKb;
+    const keys = this.keys, pairs = this.pairs;
+    const S = this.scratchSrc, D = this.scratchDst, K = this.scratchKb, H = this.scratchHash, O = this.scratchOff;
+    const A1 = this.scratchA1, A2 = this.scratchA2, A3 = this.scratchA3;
+    const regs = 4 * (HDR + this.apHosts);
     for (let blockStart = from; blockStart < to; blockStart += BLOCK) {
       const blockEnd = Math.min(to, blockStart + BLOCK);
-      // Pass 1: each row's key, and a load of its record's slot (misses overlap; see touch()).
+      // Pass 1: each row's key and its hash; then (a loop short enough for many misses to be
+      // in flight) loads of the records' home slots.
       let sink = 0;
       for (let i = blockStart, j = 0; i < blockEnd; i++, j++) {
         const tp = kind[i] === TrafficKind.OTHER ? -1 : typeCode(b, i);
@@ -317,65 +239,120 @@ export class ScanDetector {
         }
         const v6 = ipVersion[i] === 6;
         const w = 4 * i;
-        S[j] = v6 ? hash128(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]) : b.src[i];
+        const src = v6 ? hash128(b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]) : b.src[i];
+        const kb = (tp >>> 4) | ((tp & 0xf) << 16) | (v6 ? V6_BIT : 0) | USED_BIT;
+        S[j] = src;
         D[j] = v6 ? hash128(b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]) : b.dst[i];
-        K[j] = (tp >>> 4) | ((tp & 0xf) << 16) | (v6 ? V6_BIT : 0) | USED_BIT;
-        sink ^= keys.touch(S[j], K[j]);
+        K[j] = kb;
+        H[j] = RecordTable.hash(src, kb);
+      }
+      {
+        const ku = keys.u32, last = keys.stride - 1, n = blockEnd - blockStart;
+        for (let j = 0; j < n; j++) {
+          if (K[j] === 0) continue;
+          const o = keys.homeOffset(H[j]);
+          sink ^= ku[o] ^ ku[o + last];
+        }
+      }
+      // Pass 2: find the records and where each row's destination (or new pair) will be
+      // looked up; then, again in a short loop, loads of those slots.
+      const moves = keys.moves;
+      {
+        const ku = keys.u32, pu = pairs.u32, ex = this.ex, ap = this.ap, apB = this.apB;
+        const n = blockEnd - blockStart;
+        for (let j = 0; j < n; j++) {
+          const kb = K[j];
+          A1[j] = A2[j] = A3[j] = -1;
+          if (kb === 0) continue;
+          const o = keys.findHashed(S[j], kb, H[j]);
+          O[j] = o;
+          if (o < 0) {
+            const type = (kb >>> 16) & 0xf;
+            if (type === 0 || type === 5) A1[j] = pairs.homeOffset(RecordTable.hash(S[j], ((kb & V6_BIT) !== 0 ? D[j] ^ 0x80000000 : D[j]) >>> 0));
+            continue;
+          }
+          const mode = ku[o + K_MODE];
+          if (mode === ONE) continue;
+          const bo = ku[o + K_BLOCK], dst = D[j];
+          if (mode !== APPROX) {
+            A2[j] = bo;
+            A3[j] = bo + HDR + 2 * (mix32(dst) & ((8 << (mode - 1)) - 1));
+          } else {
+            A1[j] = bo;
+            A2[j] = 4 * bo + regs + (mix32(dst) >>> (32 - HLL_P));
+            A3[j] = 4 * bo + regs + (1 << HLL_P) + (mix32(dst >>> 8) >>> (32 - HLL_P));
+          }
+        }
+        // A1 alone: a pair record (new keys); A2 and A3 alone: an exact block's header and slot;
+        // all three: an estimate block's header and its two registers.
+        for (let j = 0; j < n; j++) {
+          const a1 = A1[j], a2 = A2[j];
+          if (a2 >= 0) {
+            if (a1 >= 0) sink ^= ap[a1] ^ apB[a2] ^ apB[A3[j]];
+            else sink ^= ex[a2] ^ ex[A3[j]];
+          } else if (a1 >= 0) sink ^= pu[a1];
+        }
       }
       this.sink ^= sink;
-    for (let i = blockStart, j = 0; i < blockEnd; i++, j++) {
-      const kb = K[j];
-      if (kb === 0) continue;
-      const tp = (kb >>> 16) & 0xf | ((kb & 0xffff) << 4);
-      const t = tsSec[i] + tsNsec[i] / 1e9;
-      if (t >= this.nextSweep) this.sweep(t);
-      const v6 = (kb & V6_BIT) !== 0;
-      const w = 4 * i;
-      const src = S[j], dst = D[j];
-      let o = keys.find(src, kb);
-      if (o >= 0 && t - keys.f64[(o + K_LAST) >>> 1] > timeoutSec) {
-        // The key's event ended before this packet: a new one starts in the same record.
-        this.close(o, src, kb);
-        this.start(o, t, dst, tools[i], tags[i]);
-        if (v6) this.v6Text.set(`${src}/${kb}`, formatIPv6([b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]]));
-        this.beginProbe(b, i, src, dst, tp, t, v6);
-        continue;
-      }
-      if (o < 0) {
-        if (keys.size >= maxKeys) {
-          this.droppedPackets++;
+      // Pass 3: the packets.
+      for (let i = blockStart, j = 0; i < blockEnd; i++, j++) {
+        const kb = K[j];
+        if (kb === 0) continue;
+        const t = tsSec[i] + tsNsec[i] / 1e9;
+        if (t >= this.nextSweep) this.sweep(t);
+        const src = S[j], dst = D[j];
+        let o = O[j] >= 0 && keys.moves === moves ? O[j] : keys.findHashed(src, kb, H[j]);
+        if (o >= 0 && t - keys.f64[(o + K_LAST) >>> 1] > timeoutSec) {
+          // The key's event ended before this packet: a new one starts in the same record.
+          this.close(o, src, kb);
+          this.begin(b, i, o, src, dst, kb, t);
           continue;
         }
-        o = keys.insert(src, kb);
-        this.start(o, t, dst, tools[i], tags[i]);
-        if (v6) this.v6Text.set(`${src}/${kb}`, formatIPv6([b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]]));
-        this.beginProbe(b, i, src, dst, tp, t, v6);
-        continue;
-      }
-      const u = keys.u32, f = keys.f64;
-      const p = u[o + K_PACKETS];
-      if (p !== 0xffffffff) u[o + K_PACKETS] = p + 1;
-      const li = (o + K_LAST) >>> 1;
-      const prevLast = f[li];
-      if (t > prevLast) f[li] = t;
-      const m = u[o + K_META] & META_MASK;
-      const sampled = (m >>> 8) & 0xff;
-      u[o + K_META] = ((sampled < samples ? (m & tools[i] & 0x7f) | ((sampled + 1) << 8) : m & 0xffff) | (((m >>> 16) | tags[i]) << 16) | 0x80000000) >>> 0;
-      let x = u[o + K_EXT];
-      if (x === 0) {
-        if (dst === u[o + K_DST0]) continue;
-        x = this.extend(o, prevLast);
-        if (x === 0) continue;
-      }
-      const d = this.ext[x - 1]!;
-      const epoch = Math.floor(t / shapeIntervalSec);
-      if (d.add(dst, epoch, addrScanHosts) > addrScanHosts && d.hEpoch !== epoch) {
-        const first = d.hEpoch < 0;
-        d.hEpoch = epoch;
-        this.horizontalPort(src, epoch, first);
+        if (o < 0) {
+          if (keys.size >= maxKeys) {
+            this.droppedPackets++;
+            continue;
+          }
+          o = keys.insert(src, kb);
+          this.begin(b, i, o, src, dst, kb, t);
+          continue;
+        }
+        const u = keys.u32, f = keys.f64;
+        const p = u[o + K_PACKETS];
+        if (p !== 0xffffffff) u[o + K_PACKETS] = p + 1;
+        const li = (o + K_LAST) >>> 1;
+        const prevLast = f[li];
+        if (t > prevLast) f[li] = t;
+        const m = u[o + K_META] & META_MASK;
+        const sampled = (m >>> 8) & 0xff;
+        u[o + K_META] = ((sampled < samples ? (m & tools[i] & 0x7f) | ((sampled + 1) << 8) : m & 0xffff) | (((m >>> 16) | tags[i]) << 16) | 0x80000000) >>> 0;
+        if (u[o + K_MODE] === ONE) {
+          if (dst === u[o + K_DST0]) continue;
+          if (!this.extend(o, prevLast)) continue;
+        }
+        const epoch = Math.floor(t / shapeIntervalSec);
+        if (this.addDestination(o, dst, epoch, addrScanHosts) > addrScanHosts) {
+          const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
+          const hi = mode === APPROX ? this.apI : this.exI;
+          const hEpoch = hi[bo + B_HEPOCH];
+          if (hEpoch !== epoch) {
+            hi[bo + B_HEPOCH] = epoch;
+            this.horizontalPort(src, epoch, hEpoch < 0);
+          }
+        }
       }
     }
+  }
+
+  /** A key's event begins with this packet (record o is new or was just closed). */
+  private begin(b: PacketBatch, i: number, o: number, src: number, dst: number, kb: number, t: number): void {
+    this.start(o, t, dst, b.tools[i], b.tags[i]);
+    const v6 = (kb & V6_BIT) !== 0;
+    if (v6) {
+      const w = 4 * i;
+      this.v6Text.set(`${src}/${kb}`, formatIPv6([b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]]));
     }
+    this.beginProbe(b, i, src, dst, ((kb >>> 16) & 0xf) | ((kb & 0xffff) << 4), t, v6);
   }
 
   private start(o: number, t: number, dst: number, tools: number, tags: number): void {
@@ -384,23 +361,213 @@ export class ScanDetector {
     u[o + K_PACKETS] = 1;
     u[o + K_DST0] = dst;
     u[o + K_META] = ((tools & 0x7f) | (1 << 8) | (tags << 16) | 0x80000000) >>> 0;
-    u[o + K_EXT] = 0;
+    u[o + K_MODE] = ONE;
+    u[o + K_BLOCK] = 0;
   }
 
-  /** The key's second destination: it gets a Destinations (or stays counted only, past the cap). */
-  private extend(o: number, prevLast: number): number {
+  /** The key's second destination: it gets an exact block (or stays counted only, past the cap). */
+  private extend(o: number, prevLast: number): boolean {
     if (this.extCount >= this.opts.maxExtended) {
       this.droppedPackets++;
-      return 0;
+      return false;
     }
-    const d = new Destinations(this.budget);
-    // The first destination counts in the epoch its packets (all to it) last reached.
-    d.add(this.keys.u32[o + K_DST0], Math.floor(prevLast / this.opts.shapeIntervalSec), this.opts.addrScanHosts);
-    const x = this.extFree.length > 0 ? this.extFree.pop()! : this.ext.length;
-    this.ext[x] = d;
+    const bo = this.exAlloc(0);
+    this.budget.words += 16;
+    const xi = this.exI;
+    xi[bo + B_EPOCH] = -1;
+    xi[bo + B_HEPOCH] = -1;
+    const u = this.keys.u32;
+    u[o + K_BLOCK] = bo;
+    u[o + K_MODE] = 1;
     this.extCount++;
-    this.keys.u32[o + K_EXT] = x + 1;
-    return x + 1;
+    // The first destination counts in the epoch its packets (all to it) last reached.
+    this.addDestination(o, u[o + K_DST0], Math.floor(prevLast / this.opts.shapeIntervalSec), this.opts.addrScanHosts);
+    return true;
+  }
+
+  /**
+   * Count destination dst of key record o at `epoch`; returns the distinct hosts of the
+   * epoch so far (capped at `cap`). Exact sets keep (destination, epoch + 1) so that the
+   * epoch's hosts are counted in the same probe; past `exactDestinations` (or the budget of
+   * exact words) estimates (see grow()).
+   */
+  private addDestination(o: number, dst: number, epoch: number, cap: number): number {
+    const ku = this.keys.u32;
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK];
+    if (mode === APPROX) return this.addApprox(bo, dst, epoch, cap);
+    const x = this.ex, xi = this.exI;
+    let epochN = x[bo + B_EPOCHN];
+    if (xi[bo + B_EPOCH] !== epoch) {
+      xi[bo + B_EPOCH] = epoch;
+      epochN = 0;
+    }
+    const size = 8 << (mode - 1);
+    const mask = size - 1, base = bo + HDR, mark = epoch + 1;
+    let i = mix32(dst) & mask;
+    for (;;) {
+      const e = x[base + 2 * i + 1];
+      if (e === 0) break;
+      if (x[base + 2 * i] === dst) {
+        if (e !== mark) {
+          x[base + 2 * i + 1] = mark;
+          epochN++;
+        }
+        x[bo + B_EPOCHN] = epochN;
+        return epochN;
+      }
+      i = (i + 1) & mask;
+    }
+    x[base + 2 * i] = dst;
+    x[base + 2 * i + 1] = mark;
+    const n = ++x[bo + B_N];
+    x[bo + B_EPOCHN] = ++epochN;
+    if (n * 2 > size) this.grow(o, cap);
+    return epochN;
+  }
+
+  private addApprox(bo: number, dst: number, epoch: number, cap: number): number {
+    const a = this.ap, ai = this.apI, r = this.apB;
+    let epochN = a[bo + B_EPOCHN];
+    if (ai[bo + B_EPOCH] !== epoch) {
+      ai[bo + B_EPOCH] = epoch;
+      epochN = 0;
+    }
+    const regs = 4 * (bo + HDR + this.apHosts);
+    hllAdd(r, regs, dst);
+    hllAdd(r, regs + (1 << HLL_P), dst >>> 8);
+    if (epochN > cap) {
+      a[bo + B_EPOCHN] = epochN;
+      return epochN;
+    }
+    const h = bo + HDR;
+    for (let k = 0; k < epochN; k++) {
+      if (a[h + k] === dst) {
+        a[bo + B_EPOCHN] = epochN;
+        return epochN;
+      }
+    }
+    if (epochN <= cap) a[h + epochN] = dst;
+    a[bo + B_EPOCHN] = ++epochN;
+    return epochN;
+  }
+
+  /** Key record o's exact set is half full: twice the size, or estimates from here on. */
+  private grow(o: number, cap: number): void {
+    const ku = this.keys.u32;
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK];
+    const c = mode - 1, size = 8 << c, oldWords = 2 * size;
+    const b = this.budget;
+    if (this.ex[bo + B_N] > b.exactLimit || b.words + oldWords > b.limit) {
+      // Estimates from here on: the exact entries seed the registers and this epoch's host list.
+      const ao = this.apAlloc();
+      const x = this.ex, xi = this.exI, a = this.ap, ai = this.apI, r = this.apB;
+      const epoch = xi[bo + B_EPOCH];
+      ai[ao + B_EPOCH] = epoch;
+      a[ao + B_EPOCHN] = x[bo + B_EPOCHN];
+      ai[ao + B_HEPOCH] = xi[bo + B_HEPOCH];
+      const regs = 4 * (ao + HDR + this.apHosts);
+      let k = 0;
+      for (let j = bo + HDR, end = bo + HDR + oldWords; j < end; j += 2) {
+        if (x[j + 1] === 0) continue;
+        hllAdd(r, regs, x[j]);
+        hllAdd(r, regs + (1 << HLL_P), x[j] >>> 8);
+        if (x[j + 1] === epoch + 1 && k <= cap) a[ao + HDR + k++] = x[j];
+      }
+      this.exRelease(bo, c);
+      b.words -= oldWords;
+      ku[o + K_MODE] = APPROX;
+      ku[o + K_BLOCK] = ao;
+      return;
+    }
+    const no = this.exAlloc(c + 1);
+    const x = this.ex;
+    const mask = 2 * size - 1;
+    for (let k = 0; k < HDR; k++) x[no + k] = x[bo + k];
+    for (let j = bo + HDR, end = bo + HDR + oldWords; j < end; j += 2) {
+      if (x[j + 1] === 0) continue;
+      let i = mix32(x[j]) & mask;
+      while (x[no + HDR + 2 * i + 1] !== 0) i = (i + 1) & mask;
+      x[no + HDR + 2 * i] = x[j];
+      x[no + HDR + 2 * i + 1] = x[j + 1];
+    }
+    this.exRelease(bo, c);
+    b.words += oldWords;
+    ku[o + K_MODE] = mode + 1;
+    ku[o + K_BLOCK] = no;
+  }
+
+  /** A zeroed exact block of class c (8 << c entries). */
+  private exAlloc(c: number): number {
+    const words = HDR + (16 << c);
+    const free = this.exFree[c];
+    if (free !== undefined && free.length > 0) {
+      const o = free.pop()!;
+      this.ex.fill(0, o, o + words);
+      return o;
+    }
+    if (this.exTop + words > this.ex.length) {
+      let len = this.ex.length * 2;
+      while (this.exTop + words > len) len *= 2;
+      const ex = new Uint32Array(len);
+      ex.set(this.ex.subarray(0, this.exTop));
+      this.ex = ex;
+      this.exI = new Int32Array(ex.buffer);
+    }
+    const o = this.exTop;
+    this.exTop += words;
+    return o;
+  }
+
+  private exRelease(o: number, c: number): void {
+    while (this.exFree.length <= c) this.exFree.push([]);
+    this.exFree[c].push(o);
+  }
+
+  /** A zeroed estimate block. */
+  private apAlloc(): number {
+    const words = this.apWords;
+    if (this.apFree.length > 0) {
+      const o = this.apFree.pop()!;
+      this.ap.fill(0, o, o + words);
+      return o;
+    }
+    if (this.apTop + words > this.ap.length) {
+      let len = this.ap.length * 2;
+      while (this.apTop + words > len) len *= 2;
+      const ap = new Uint32Array(len);
+      ap.set(this.ap.subarray(0, this.apTop));
+      this.ap = ap;
+      this.apI = new Int32Array(ap.buffer);
+      this.apB = new Uint8Array(ap.buffer);
+    }
+    const o = this.apTop;
+    this.apTop += words;
+    return o;
+  }
+
+  /** Distinct /24s of an exact block (/64-ish hashes for IPv6 keys: the destination word's high 24 bits). */
+  private exactSlash24s(bo: number, size: number): number {
+    let t = this.scratchNets;
+    if (t.length < 2 * size) t = this.scratchNets = new Uint32Array(2 * size);
+    const x = this.ex, mask = 2 * size - 1;
+    let n = 0;
+    for (let j = bo + HDR, end = bo + HDR + 2 * size; j < end; j += 2) {
+      if (x[j + 1] === 0) continue;
+      const v = (x[j] >>> 8) + 1;
+      let i = mix32(v) & mask;
+      for (;;) {
+        const e = t[i];
+        if (e === 0) {
+          t[i] = v;
+          n++;
+          break;
+        }
+        if (e === v) break;
+        i = (i + 1) & mask;
+      }
+    }
+    t.fill(0, 0, 2 * size);
+    return n;
   }
 
   /** A key of `src` passed the host threshold in `epoch`: strobe when enough of its ports did. */
@@ -516,13 +683,27 @@ export class ScanDetector {
   private close(o: number, src: number, kb: number): void {
     const { minDestinations, minRatePps, extrapolationFactor, darknetSize, samples } = this.opts;
     const u = this.keys.u32, f = this.keys.f64;
-    const x = u[o + K_EXT];
-    const d = x > 0 ? this.ext[x - 1]! : null;
-    if (d) {
-      this.ext[x - 1] = undefined;
-      this.extFree.push(x - 1);
+    const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
+    let destinations = 1, slash24s = 1, approximate = false, hEpoch = -1;
+    if (mode === APPROX) {
+      hEpoch = this.apI[bo + B_HEPOCH];
+      const regs = 4 * (bo + HDR + this.apHosts);
+      destinations = hllCount(this.apB, regs);
+      slash24s = hllCount(this.apB, regs + (1 << HLL_P));
+      approximate = true;
+      this.apFree.push(bo);
+    } else if (mode !== ONE) {
+      const size = 8 << (mode - 1);
+      hEpoch = this.exI[bo + B_HEPOCH];
+      destinations = this.ex[bo + B_N];
+      slash24s = this.exactSlash24s(bo, size);
+      this.exRelease(bo, mode - 1);
+      this.budget.words -= 2 * size;
+    }
+    if (mode !== ONE) {
       this.extCount--;
-      u[o + K_EXT] = 0;
+      u[o + K_MODE] = ONE;
+      u[o + K_BLOCK] = 0;
     }
     let source6: string | undefined;
     if ((kb & V6_BIT) !== 0) {
@@ -531,17 +712,13 @@ export class ScanDetector {
     }
     const first = f[(o + K_FIRST) >>> 1], last = f[(o + K_LAST) >>> 1];
     let strobe = false;
-    if (d && d.hEpoch >= 0) {
+    if (hEpoch >= 0) {
       const s = this.shapes.get(src);
       if (s) {
         strobe = s.strobeFrom <= last && s.strobeTo > first;
         if (--s.refs <= 0) this.shapes.delete(src);
       }
     }
-    const destinations = d ? d.count() : 1;
-    const slash24s = d ? d.slash24s() : 1;
-    const approximate = d ? d.approximate : false;
-    d?.release();
     const packets = u[o + K_PACKETS];
     const duration = last - first;
     const ratePps = duration > 0 ? (packets * extrapolationFactor) / duration : Infinity;
@@ -562,7 +739,7 @@ export class ScanDetector {
       ipv4Share: darknetSize > 0 ? destinations / darknetSize : 0,
       tool: toolLabel(labelsOf(toolBits, TOOL_RULES)),
       tags: labelsOf((m >>> 16) & 0xff, TAG_RULES),
-      shape: strobe ? 'strobe' : d && d.hEpoch >= 0 ? 'horizontal' : null,
+      shape: strobe ? 'strobe' : hEpoch >= 0 ? 'horizontal' : null,
       host: null,
       ports: 1,
       approximate,
@@ -588,6 +765,19 @@ export class ScanDetector {
     this.v6Text.clear();
     return this.take();
   }
+}
+
+/** Count key in HyperLogLog registers r[at .. at + 2^10) as DistinctCounter(10) does. */
+function hllAdd(r: Uint8Array, at: number, key: number): void {
+  const h = mix32(key);
+  const idx = h >>> (32 - HLL_P);
+  const rank = Math.clz32(((h << HLL_P) | (1 << (HLL_P - 1))) >>> 0) + 1;
+  if (rank > r[at + idx]) r[at + idx] = rank;
+}
+
+/** DistinctCounter(10)'s estimate from registers r[at .. at + 2^10). */
+function hllCount(r: Uint8Array, at: number): number {
+  return DistinctCounter.fromState({ precision: HLL_P, exactLimit: 0, keys: null, hasZero: false, registers: r.subarray(at, at + (1 << HLL_P)) }).count();
 }
 
 /** Tool labels without the "-shape" ones when a named tool is there. */

@@ -22,6 +22,8 @@ export class RecordTable {
   f64: Float64Array;
   private mask: number;
   size = 0;
+  /** Bumped whenever records move (removal, growth): offsets found before stay valid while it is unchanged. */
+  moves = 0;
 
   constructor(
     readonly stride: number,
@@ -48,18 +50,29 @@ export class RecordTable {
   }
 
   /**
-   * Load the first word of key (a, b)'s home slot, for callers to sum and ignore: a loop
-   * of these over a block of rows has many cache misses in flight at once (JavaScript
-   * has no prefetch), so the find() that follows finds the record in cache.
+   * Load the first word of the home slot of a key whose hash() is h, for callers to
+   * sum and ignore: a loop of these over a block of rows has many cache misses in
+   * flight at once (JavaScript has no prefetch), so the find() that follows hits.
    */
-  touch(a: number, b: number): number {
-    return this.u32[(RecordTable.hash(a, b) & this.mask) * this.stride + 2];
+  touch(h: number): number {
+    const o = (h & this.mask) * this.stride;
+    return this.u32[o] ^ this.u32[o + this.stride - 1];
+  }
+
+  /** Word offset of the home slot of a key whose hash() is h. */
+  homeOffset(h: number): number {
+    return (h & this.mask) * this.stride;
   }
 
   /** Word offset of key (a, b)'s record, or -1. */
   find(a: number, b: number): number {
+    return this.findHashed(a, b, RecordTable.hash(a, b));
+  }
+
+  /** find() with the key's hash() already computed. */
+  findHashed(a: number, b: number, h: number): number {
     const u = this.u32, s = this.stride, mask = this.mask;
-    let i = RecordTable.hash(a, b) & mask;
+    let i = h & mask;
     for (;;) {
       const o = i * s;
       if ((u[o + 2] & USED) === 0) return -1;
@@ -116,12 +129,14 @@ export class RecordTable {
   }
 
   clear(): void {
+    this.moves++;
     this.u32.fill(0);
     this.size = 0;
   }
 
   /** Backward-shift deletion of slot i (linear probing, no tombstones). */
   private removeAt(i: number): void {
+    this.moves++;
     const u = this.u32, s = this.stride, mask = this.mask;
     let hole = i;
     let j = (i + 1) & mask;
@@ -141,6 +156,7 @@ export class RecordTable {
   }
 
   private rehash(cap: number): void {
+    this.moves++;
     const old = this.u32, s = this.stride;
     const buf = new ArrayBuffer(cap * s * 4);
     this.u32 = new Uint32Array(buf);
