@@ -34,7 +34,7 @@ import type { PacketBatch } from '../decode/batch.js';
 import { formatIPv4, formatIPv6 } from '../config/cidr.js';
 import { TOOL_RULES, TrafficKind, labelsOf, TAG_RULES } from '../classify/rules.js';
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/batch.js';
-import { DistinctCounter, hash128, mix32 } from '../stats/distinct.js';
+import { hash128, mix32 } from '../stats/distinct.js';
 import { RecordTable } from './table.js';
 
 export interface ScanOptions {
@@ -143,6 +143,8 @@ const META_MASK = 0x7fffffff;
 // for /24s (DistinctCounter(10) registers, counted by it at the end).
 const HDR = 4, B_N = 0, B_EPOCH = 1, B_EPOCHN = 2, B_HEPOCH = 3;
 const HLL_P = 10, HLL_WORDS = (1 << HLL_P) >>> 2;
+/** Words of the estimate arena past its first small one (it grows by doubling). */
+const AP_RESERVE = 1 << 22;
 /** Rows per block of the three-pass loop in add(). */
 const BLOCK = 128;
 
@@ -167,6 +169,7 @@ export class ScanDetector {
   private apB = new Uint8Array(this.ap.buffer);
   private apTop = 0;
   private readonly apFree: number[] = [];
+  private readonly exReserve: number;
   private readonly apHosts: number;
   private readonly apWords: number;
   /** IPv6 text of sources (keys) and of (source, host) pairs, by key: their records hold hashes. */
@@ -189,6 +192,8 @@ export class ScanDetector {
     this.budget = { words: 0, limit: this.opts.exactWords, exactLimit: this.opts.exactDestinations };
     this.apHosts = (this.opts.addrScanHosts + 4) & ~3;
     this.apWords = HDR + this.apHosts + 2 * HLL_WORDS;
+    // The exact words plus headers and blocks on the free lists (about half again, measured).
+    this.exReserve = 2 ** Math.ceil(Math.log2(Math.max(1 << 14, Math.min(this.opts.exactWords * 2, 1 << 28))));
   }
 
   /** Keys tracked now (open events and one-destination keys). */
@@ -506,7 +511,9 @@ export class ScanDetector {
       return o;
     }
     if (this.exTop + words > this.ex.length) {
-      let len = this.ex.length * 2;
+      // Past the first small arena, straight to one sized for the budget: untouched pages of a
+      // fresh buffer cost nothing, and every growth copies the arena and faults in its pages.
+      let len = Math.max(this.ex.length * 2, this.exReserve);
       while (this.exTop + words > len) len *= 2;
       const ex = new Uint32Array(len);
       ex.set(this.ex.subarray(0, this.exTop));
@@ -515,6 +522,7 @@ export class ScanDetector {
     }
     const o = this.exTop;
     this.exTop += words;
+    this.ex.fill(0, o, o + words); // fresh pages: written before they are read (one fault, not two)
     return o;
   }
 
@@ -532,7 +540,7 @@ export class ScanDetector {
       return o;
     }
     if (this.apTop + words > this.ap.length) {
-      let len = this.ap.length * 2;
+      let len = Math.max(this.ap.length * 2, AP_RESERVE);
       while (this.apTop + words > len) len *= 2;
       const ap = new Uint32Array(len);
       ap.set(this.ap.subarray(0, this.apTop));
@@ -542,6 +550,7 @@ export class ScanDetector {
     }
     const o = this.apTop;
     this.apTop += words;
+    this.ap.fill(0, o, o + words);
     return o;
   }
 
@@ -666,17 +675,8 @@ export class ScanDetector {
   private sweep(t: number): void {
     this.nextSweep = t + this.opts.sweepSec;
     const timeout = this.opts.timeoutSec;
-    const kf = this.keys.f64, pf = this.pairs.f64;
-    this.keys.sweep((o, a, b) => {
-      if (t - kf[(o + K_LAST) >>> 1] <= timeout) return false;
-      this.close(o, a, b);
-      return true;
-    });
-    this.pairs.sweep((o, a, b) => {
-      if (t - pf[(o + P_LAST) >>> 1] <= timeout) return false;
-      this.closePair(o, a, b);
-      return true;
-    });
+    this.keys.sweepIdle(K_LAST, t, timeout, (o, a, b) => this.close(o, a, b));
+    this.pairs.sweepIdle(P_LAST, t, timeout, (o, a, b) => this.closePair(o, a, b));
   }
 
   /** The key's event ends: emitted if it passed the thresholds; its counters and text are freed. */
@@ -775,9 +775,27 @@ function hllAdd(r: Uint8Array, at: number, key: number): void {
   if (rank > r[at + idx]) r[at + idx] = rank;
 }
 
-/** DistinctCounter(10)'s estimate from registers r[at .. at + 2^10). */
+/** 2^-r for HyperLogLog register values r (exact powers of two). */
+const POW2_NEG = Float64Array.from({ length: 64 }, (_, r) => 2 ** -r);
+
+/**
+ * DistinctCounter(10)'s estimate from registers r[at .. at + 2^10): its count(), with the
+ * same operations in the same order (so the same number), 2^-r from a table.
+ */
 function hllCount(r: Uint8Array, at: number): number {
-  return DistinctCounter.fromState({ precision: HLL_P, exactLimit: 0, keys: null, hasZero: false, registers: r.subarray(at, at + (1 << HLL_P)) }).count();
+  const m = 1 << HLL_P;
+  let sum = 0;
+  let zeros = 0;
+  for (let i = at, end = at + m; i < end; i++) {
+    const v = r[i];
+    sum += POW2_NEG[v];
+    if (v === 0) zeros++;
+  }
+  const alpha = 0.7213 / (1 + 1.079 / m);
+  let e = (alpha * m * m) / sum;
+  if (e <= 2.5 * m && zeros > 0) e = m * Math.log(m / zeros);
+  else if (e > 2 ** 32 / 30) e = -(2 ** 32) * Math.log(1 - e / 2 ** 32);
+  return Math.round(e);
 }
 
 /** Tool labels without the "-shape" ones when a named tool is there. */

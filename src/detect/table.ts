@@ -128,6 +128,32 @@ export class RecordTable {
     }
   }
 
+  /**
+   * sweep() for the common case: the records whose f64 at word `lastWord` is more than
+   * `timeout` before t (or not comparable) are passed to `close` and removed.
+   */
+  sweepIdle(lastWord: number, t: number, timeout: number, close: (o: number, a: number, b: number) => void): void {
+    if (this.size === 0) return;
+    const s = this.stride, cap = this.capacity;
+    let u = this.u32, f = this.f64;
+    let start = 0;
+    while ((u[start * s + 2] & USED) !== 0) start++;
+    let i = (start + 1) & this.mask;
+    for (let visited = 0; visited < cap; ) {
+      const o = i * s;
+      if ((u[o + 2] & USED) !== 0 && !(t - f[(o + lastWord) >>> 1] <= timeout)) {
+        close(o, u[o], u[o + 1]);
+        u = this.u32;
+        f = this.f64;
+        this.size--;
+        this.removeAt(i);
+        if ((u[o + 2] & USED) !== 0) continue; // refilled by the shift: look at it again
+      }
+      i = (i + 1) & this.mask;
+      visited++;
+    }
+  }
+
   clear(): void {
     this.moves++;
     this.u32.fill(0);
@@ -163,11 +189,14 @@ export class RecordTable {
     this.f64 = new Float64Array(buf);
     this.mask = cap - 1;
     const u = this.u32;
+    // Write the fresh pages before probing them: a read first maps the shared zero page and
+    // the write after it faults again.
+    u.fill(0);
     for (let o = 0; o < old.length; o += s) {
       if ((old[o + 2] & USED) === 0) continue;
       let i = RecordTable.hash(old[o], old[o + 1]) & this.mask;
       while ((u[i * s + 2] & USED) !== 0) i = (i + 1) & this.mask;
-      u.set(old.subarray(o, o + s), i * s);
+      for (let k = 0, d = i * s; k < s; k++) u[d + k] = old[o + k];
     }
   }
 }
