@@ -126,8 +126,8 @@ const V6_BIT = 1 << 20;
 const USED_BIT = 1 << 21;
 // Key records (RecordTable, 12 words): 0 source, 1 port | type << 16 | v6 | used, 2 meta
 // (sampleTools | sampled << 8 | tags << 16), 3 first destination, f64 4-5 first, f64 6-7 last,
-// 8 packets, 9 word offset of the key's destination block, 10 its mode (below).
-const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_BLOCK = 9, K_MODE = 10;
+// 8 packets, 9 word offset of the key's destination block, 10 its mode (below), 11 its header.
+const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_BLOCK = 9, K_MODE = 10, K_EXT = 11;
 // Modes: one destination so far (no block); 1 + c: exact set of 8 << c (destination, epoch + 1)
 // entries in the exact arena; APPROX: HyperLogLog registers and a host list in the estimate arena.
 const ONE = 0, APPROX = 0xff;
@@ -135,13 +135,13 @@ const ONE = 0, APPROX = 0xff;
 // epoch, f64 4-5 first, f64 6-7 last, 8 epoch, 9 ports, 10 most ports in an epoch.
 const P_META = 2, P_EPOCH_PORTS = 3, P_FIRST = 4, P_LAST = 6, P_EPOCH = 8, P_PORTS = 9, P_MAX = 10;
 const META_MASK = 0x7fffffff;
-// Destination blocks start with a header: 0 distinct destinations (exact), 1 epoch (i32),
-// 2 distinct hosts this epoch, 3 last epoch past the host threshold (i32, -1: never).
-// Exact blocks: the header, then an open-addressing table of 8 << c (destination, epoch + 1)
-// pairs (mark 0: empty). Estimate blocks: the header, the epoch's first hosts (addrScanHosts + 1
-// words, rounded up to 4), then 2^10 one-byte HyperLogLog registers for destinations and 2^10
-// for /24s (DistinctCounter(10) registers, counted by it at the end).
-const HDR = 4, B_N = 0, B_EPOCH = 1, B_EPOCHN = 2, B_HEPOCH = 3;
+// Keys with two or more destinations have a header (4 i32 in a dense array, ids reused, small
+// enough to stay in cache): 0 distinct destinations (exact), 1 epoch, 2 distinct hosts this
+// epoch, 3 last epoch past the host threshold (-1: never). Exact blocks: an open-addressing
+// table of 8 << c (destination, epoch + 1) pairs (mark 0: empty). Estimate blocks: the epoch's
+// first hosts (addrScanHosts + 1 words, rounded up to 4), then 2^10 one-byte HyperLogLog
+// registers for destinations and 2^10 for /24s (as DistinctCounter(10) keeps them).
+const HW = 4, H_N = 0, H_EPOCH = 1, H_EPOCHN = 2, H_HEPOCH = 3;
 const HLL_P = 10, HLL_WORDS = (1 << HLL_P) >>> 2;
 /** Words of the estimate arena past its first small one (it grows by doubling). */
 const AP_RESERVE = 1 << 22;
@@ -158,14 +158,16 @@ export class ScanDetector {
   private extCount = 0;
   /** Exact destination words held by all keys (bounded by `limit`: past it keys estimate). */
   private readonly budget: { words: number; limit: number; exactLimit: number };
+  /** Headers of keys with two or more destinations (HW words each, by id). */
+  private hd = new Int32Array(HW * 1024);
+  private hdTop = 0;
+  private readonly hdFree: number[] = [];
   /** Exact blocks (one arena, a free list per size class; grows by doubling). */
   private ex = new Uint32Array(1 << 14);
-  private exI = new Int32Array(this.ex.buffer);
   private exTop = 0;
   private readonly exFree: number[][] = [];
   /** Estimate blocks (fixed size `apWords`). */
   private ap = new Uint32Array(1 << 14);
-  private apI = new Int32Array(this.ap.buffer);
   private apB = new Uint8Array(this.ap.buffer);
   private apTop = 0;
   private readonly apFree: number[] = [];
@@ -183,6 +185,7 @@ export class ScanDetector {
   private readonly scratchA1 = new Int32Array(BLOCK);
   private readonly scratchA2 = new Int32Array(BLOCK);
   private readonly scratchA3 = new Int32Array(BLOCK);
+  private readonly scratchA4 = new Int32Array(BLOCK);
   private scratchNets = new Uint32Array(64);
   /** Where prefetching loads go (kept so they are not optimised away). */
   sink = 0;
@@ -191,7 +194,7 @@ export class ScanDetector {
     this.opts = { ...SCAN_DEFAULTS, ...opts };
     this.budget = { words: 0, limit: this.opts.exactWords, exactLimit: this.opts.exactDestinations };
     this.apHosts = (this.opts.addrScanHosts + 4) & ~3;
-    this.apWords = HDR + this.apHosts + 2 * HLL_WORDS;
+    this.apWords = this.apHosts + 2 * HLL_WORDS;
     // The exact words plus headers and blocks on the free lists (about half again, measured).
     this.exReserve = 2 ** Math.ceil(Math.log2(Math.max(1 << 14, Math.min(this.opts.exactWords * 2, 1 << 28))));
   }
@@ -229,8 +232,8 @@ export class ScanDetector {
     const kind = b.kind, ipVersion = b.ipVersion, tsSec = b.tsSec, tsNsec = b.tsNsec, tools = b.tools, tags = b.tags;
     const keys = this.keys, pairs = this.pairs;
     const S = this.scratchSrc, D = this.scratchDst, K = this.scratchKb, H = this.scratchHash, O = this.scratchOff;
-    const A1 = this.scratchA1, A2 = this.scratchA2, A3 = this.scratchA3;
-    const regs = 4 * (HDR + this.apHosts);
+    const A1 = this.scratchA1, A2 = this.scratchA2, A3 = this.scratchA3, A4 = this.scratchA4;
+    const regs = 4 * this.apHosts;
     for (let blockStart = from; blockStart < to; blockStart += BLOCK) {
       const blockEnd = Math.min(to, blockStart + BLOCK);
       // Pass 1: each row's key and its hash; then (a loop short enough for many misses to be
@@ -263,7 +266,7 @@ export class ScanDetector {
       // looked up; then, again in a short loop, loads of those slots.
       const moves = keys.moves;
       {
-        const ku = keys.u32, pu = pairs.u32, ex = this.ex, ap = this.ap, apB = this.apB;
+        const ku = keys.u32, pu = pairs.u32, ex = this.ex, apB = this.apB, hd = this.hd;
         const n = blockEnd - blockStart;
         for (let j = 0; j < n; j++) {
           const kb = K[j];
@@ -279,23 +282,26 @@ export class ScanDetector {
           const mode = ku[o + K_MODE];
           if (mode === ONE) continue;
           const bo = ku[o + K_BLOCK], dst = D[j];
+          sink ^= hd[HW * ku[o + K_EXT]];
           if (mode !== APPROX) {
-            A2[j] = bo;
-            A3[j] = bo + HDR + 2 * (mix32(dst) & ((8 << (mode - 1)) - 1));
+            A2[j] = bo + 2 * (mix32(dst) & ((8 << (mode - 1)) - 1));
           } else {
-            A1[j] = bo;
-            A2[j] = 4 * bo + regs + (mix32(dst) >>> (32 - HLL_P));
-            A3[j] = 4 * bo + regs + (1 << HLL_P) + (mix32(dst >>> 8) >>> (32 - HLL_P));
+            A3[j] = 4 * bo + regs + (mix32(dst) >>> (32 - HLL_P));
+            A4[j] = 4 * bo + regs + (1 << HLL_P) + (mix32(dst >>> 8) >>> (32 - HLL_P));
           }
         }
-        // A1 alone: a pair record (new keys); A2 and A3 alone: an exact block's header and slot;
-        // all three: an estimate block's header and its two registers.
+        // A1: a pair record (new keys); A2: an exact slot; A3 and A4: an estimate's registers.
         for (let j = 0; j < n; j++) {
-          const a1 = A1[j], a2 = A2[j];
-          if (a2 >= 0) {
-            if (a1 >= 0) sink ^= ap[a1] ^ apB[a2] ^ apB[A3[j]];
-            else sink ^= ex[a2] ^ ex[A3[j]];
-          } else if (a1 >= 0) sink ^= pu[a1];
+          const a2 = A2[j];
+          if (a2 >= 0) sink ^= ex[a2];
+          else {
+            const a3 = A3[j];
+            if (a3 >= 0) sink ^= apB[a3] ^ apB[A4[j]];
+            else {
+              const a1 = A1[j];
+              if (a1 >= 0) sink ^= pu[a1];
+            }
+          }
         }
       }
       this.sink ^= sink;
@@ -337,11 +343,10 @@ export class ScanDetector {
         }
         const epoch = Math.floor(t / shapeIntervalSec);
         if (this.addDestination(o, dst, epoch, addrScanHosts) > addrScanHosts) {
-          const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
-          const hi = mode === APPROX ? this.apI : this.exI;
-          const hEpoch = hi[bo + B_HEPOCH];
+          const h = HW * u[o + K_EXT], hd = this.hd;
+          const hEpoch = hd[h + H_HEPOCH];
           if (hEpoch !== epoch) {
-            hi[bo + B_HEPOCH] = epoch;
+            hd[h + H_HEPOCH] = epoch;
             this.horizontalPort(src, epoch, hEpoch < 0);
           }
         }
@@ -378,12 +383,24 @@ export class ScanDetector {
     }
     const bo = this.exAlloc(0);
     this.budget.words += 16;
-    const xi = this.exI;
-    xi[bo + B_EPOCH] = -1;
-    xi[bo + B_HEPOCH] = -1;
+    let id = this.hdFree.pop();
+    if (id === undefined) {
+      id = this.hdTop++;
+      if (HW * this.hdTop > this.hd.length) {
+        const hd = new Int32Array(this.hd.length * 2);
+        hd.set(this.hd);
+        this.hd = hd;
+      }
+    }
+    const hd = this.hd, h = HW * id;
+    hd[h + H_N] = 0;
+    hd[h + H_EPOCH] = -1;
+    hd[h + H_EPOCHN] = 0;
+    hd[h + H_HEPOCH] = -1;
     const u = this.keys.u32;
     u[o + K_BLOCK] = bo;
     u[o + K_MODE] = 1;
+    u[o + K_EXT] = id;
     this.extCount++;
     // The first destination counts in the epoch its packets (all to it) last reached.
     this.addDestination(o, u[o + K_DST0], Math.floor(prevLast / this.opts.shapeIntervalSec), this.opts.addrScanHosts);
@@ -398,85 +415,77 @@ export class ScanDetector {
    */
   private addDestination(o: number, dst: number, epoch: number, cap: number): number {
     const ku = this.keys.u32;
-    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK];
-    if (mode === APPROX) return this.addApprox(bo, dst, epoch, cap);
-    const x = this.ex, xi = this.exI;
-    let epochN = x[bo + B_EPOCHN];
-    if (xi[bo + B_EPOCH] !== epoch) {
-      xi[bo + B_EPOCH] = epoch;
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = HW * ku[o + K_EXT];
+    const hd = this.hd;
+    let epochN = hd[h + H_EPOCHN];
+    if (hd[h + H_EPOCH] !== epoch) {
+      hd[h + H_EPOCH] = epoch;
       epochN = 0;
     }
+    if (mode === APPROX) return this.addApprox(bo, h, dst, epochN, cap);
+    const x = this.ex;
     const size = 8 << (mode - 1);
-    const mask = size - 1, base = bo + HDR, mark = epoch + 1;
+    const mask = size - 1, mark = epoch + 1;
     let i = mix32(dst) & mask;
     for (;;) {
-      const e = x[base + 2 * i + 1];
+      const e = x[bo + 2 * i + 1];
       if (e === 0) break;
-      if (x[base + 2 * i] === dst) {
+      if (x[bo + 2 * i] === dst) {
         if (e !== mark) {
-          x[base + 2 * i + 1] = mark;
+          x[bo + 2 * i + 1] = mark;
           epochN++;
         }
-        x[bo + B_EPOCHN] = epochN;
+        hd[h + H_EPOCHN] = epochN;
         return epochN;
       }
       i = (i + 1) & mask;
     }
-    x[base + 2 * i] = dst;
-    x[base + 2 * i + 1] = mark;
-    const n = ++x[bo + B_N];
-    x[bo + B_EPOCHN] = ++epochN;
+    x[bo + 2 * i] = dst;
+    x[bo + 2 * i + 1] = mark;
+    const n = ++hd[h + H_N];
+    hd[h + H_EPOCHN] = ++epochN;
     if (n * 2 > size) this.grow(o, cap);
     return epochN;
   }
 
-  private addApprox(bo: number, dst: number, epoch: number, cap: number): number {
-    const a = this.ap, ai = this.apI, r = this.apB;
-    let epochN = a[bo + B_EPOCHN];
-    if (ai[bo + B_EPOCH] !== epoch) {
-      ai[bo + B_EPOCH] = epoch;
-      epochN = 0;
-    }
-    const regs = 4 * (bo + HDR + this.apHosts);
-    hllAdd(r, regs, dst);
-    hllAdd(r, regs + (1 << HLL_P), dst >>> 8);
+  private addApprox(bo: number, h: number, dst: number, epochN: number, cap: number): number {
+    const a = this.ap, hd = this.hd;
+    const regs = 4 * (bo + this.apHosts);
+    hllAdd(this.apB, regs, dst);
+    hllAdd(this.apB, regs + (1 << HLL_P), dst >>> 8);
     if (epochN > cap) {
-      a[bo + B_EPOCHN] = epochN;
+      hd[h + H_EPOCHN] = epochN;
       return epochN;
     }
-    const h = bo + HDR;
     for (let k = 0; k < epochN; k++) {
-      if (a[h + k] === dst) {
-        a[bo + B_EPOCHN] = epochN;
+      if (a[bo + k] === dst) {
+        hd[h + H_EPOCHN] = epochN;
         return epochN;
       }
     }
-    if (epochN <= cap) a[h + epochN] = dst;
-    a[bo + B_EPOCHN] = ++epochN;
+    if (epochN <= cap) a[bo + epochN] = dst;
+    hd[h + H_EPOCHN] = ++epochN;
     return epochN;
   }
 
   /** Key record o's exact set is half full: twice the size, or estimates from here on. */
   private grow(o: number, cap: number): void {
     const ku = this.keys.u32;
-    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK];
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = HW * ku[o + K_EXT];
     const c = mode - 1, size = 8 << c, oldWords = 2 * size;
     const b = this.budget;
-    if (this.ex[bo + B_N] > b.exactLimit || b.words + oldWords > b.limit) {
+    if (this.hd[h + H_N] > b.exactLimit || b.words + oldWords > b.limit) {
       // Estimates from here on: the exact entries seed the registers and this epoch's host list.
       const ao = this.apAlloc();
-      const x = this.ex, xi = this.exI, a = this.ap, ai = this.apI, r = this.apB;
-      const epoch = xi[bo + B_EPOCH];
-      ai[ao + B_EPOCH] = epoch;
-      a[ao + B_EPOCHN] = x[bo + B_EPOCHN];
-      ai[ao + B_HEPOCH] = xi[bo + B_HEPOCH];
-      const regs = 4 * (ao + HDR + this.apHosts);
+      const x = this.ex, a = this.ap, r = this.apB;
+      const mark = this.hd[h + H_EPOCH] + 1;
+      const regs = 4 * (ao + this.apHosts);
       let k = 0;
-      for (let j = bo + HDR, end = bo + HDR + oldWords; j < end; j += 2) {
+      for (let j = bo, end = bo + oldWords; j < end; j += 2) {
         if (x[j + 1] === 0) continue;
         hllAdd(r, regs, x[j]);
         hllAdd(r, regs + (1 << HLL_P), x[j] >>> 8);
-        if (x[j + 1] === epoch + 1 && k <= cap) a[ao + HDR + k++] = x[j];
+        if (x[j + 1] === mark && k <= cap) a[ao + k++] = x[j];
       }
       this.exRelease(bo, c);
       b.words -= oldWords;
@@ -487,13 +496,12 @@ export class ScanDetector {
     const no = this.exAlloc(c + 1);
     const x = this.ex;
     const mask = 2 * size - 1;
-    for (let k = 0; k < HDR; k++) x[no + k] = x[bo + k];
-    for (let j = bo + HDR, end = bo + HDR + oldWords; j < end; j += 2) {
+    for (let j = bo, end = bo + oldWords; j < end; j += 2) {
       if (x[j + 1] === 0) continue;
       let i = mix32(x[j]) & mask;
-      while (x[no + HDR + 2 * i + 1] !== 0) i = (i + 1) & mask;
-      x[no + HDR + 2 * i] = x[j];
-      x[no + HDR + 2 * i + 1] = x[j + 1];
+      while (x[no + 2 * i + 1] !== 0) i = (i + 1) & mask;
+      x[no + 2 * i] = x[j];
+      x[no + 2 * i + 1] = x[j + 1];
     }
     this.exRelease(bo, c);
     b.words += oldWords;
@@ -503,7 +511,7 @@ export class ScanDetector {
 
   /** A zeroed exact block of class c (8 << c entries). */
   private exAlloc(c: number): number {
-    const words = HDR + (16 << c);
+    const words = 16 << c;
     const free = this.exFree[c];
     if (free !== undefined && free.length > 0) {
       const o = free.pop()!;
@@ -518,7 +526,6 @@ export class ScanDetector {
       const ex = new Uint32Array(len);
       ex.set(this.ex.subarray(0, this.exTop));
       this.ex = ex;
-      this.exI = new Int32Array(ex.buffer);
     }
     const o = this.exTop;
     this.exTop += words;
@@ -545,7 +552,6 @@ export class ScanDetector {
       const ap = new Uint32Array(len);
       ap.set(this.ap.subarray(0, this.apTop));
       this.ap = ap;
-      this.apI = new Int32Array(ap.buffer);
       this.apB = new Uint8Array(ap.buffer);
     }
     const o = this.apTop;
@@ -560,7 +566,7 @@ export class ScanDetector {
     if (t.length < 2 * size) t = this.scratchNets = new Uint32Array(2 * size);
     const x = this.ex, mask = 2 * size - 1;
     let n = 0;
-    for (let j = bo + HDR, end = bo + HDR + 2 * size; j < end; j += 2) {
+    for (let j = bo, end = bo + 2 * size; j < end; j += 2) {
       if (x[j + 1] === 0) continue;
       const v = (x[j] >>> 8) + 1;
       let i = mix32(v) & mask;
@@ -684,23 +690,29 @@ export class ScanDetector {
     const { minDestinations, minRatePps, extrapolationFactor, darknetSize, samples } = this.opts;
     const u = this.keys.u32, f = this.keys.f64;
     const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
+    const first = f[(o + K_FIRST) >>> 1], last = f[(o + K_LAST) >>> 1];
+    const packets = u[o + K_PACKETS];
+    const duration = last - first;
+    const ratePps = duration > 0 ? (packets * extrapolationFactor) / duration : Infinity;
     let destinations = 1, slash24s = 1, approximate = false, hEpoch = -1;
-    if (mode === APPROX) {
-      hEpoch = this.apI[bo + B_HEPOCH];
-      const regs = 4 * (bo + HDR + this.apHosts);
-      destinations = hllCount(this.apB, regs);
-      slash24s = hllCount(this.apB, regs + (1 << HLL_P));
-      approximate = true;
-      this.apFree.push(bo);
-    } else if (mode !== ONE) {
-      const size = 8 << (mode - 1);
-      hEpoch = this.exI[bo + B_HEPOCH];
-      destinations = this.ex[bo + B_N];
-      slash24s = this.exactSlash24s(bo, size);
-      this.exRelease(bo, mode - 1);
-      this.budget.words -= 2 * size;
-    }
     if (mode !== ONE) {
+      // The /24s are counted only for events that are kept.
+      const id = u[o + K_EXT], h = HW * id;
+      hEpoch = this.hd[h + H_HEPOCH];
+      if (mode === APPROX) {
+        const regs = 4 * (bo + this.apHosts);
+        destinations = hllCount(this.apB, regs);
+        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = hllCount(this.apB, regs + (1 << HLL_P));
+        approximate = true;
+        this.apFree.push(bo);
+      } else {
+        const size = 8 << (mode - 1);
+        destinations = this.hd[h + H_N];
+        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = this.exactSlash24s(bo, size);
+        this.exRelease(bo, mode - 1);
+        this.budget.words -= 2 * size;
+      }
+      this.hdFree.push(id);
       this.extCount--;
       u[o + K_MODE] = ONE;
       u[o + K_BLOCK] = 0;
@@ -710,7 +722,6 @@ export class ScanDetector {
       source6 = this.v6Text.get(`${src}/${kb}`);
       this.v6Text.delete(`${src}/${kb}`);
     }
-    const first = f[(o + K_FIRST) >>> 1], last = f[(o + K_LAST) >>> 1];
     let strobe = false;
     if (hEpoch >= 0) {
       const s = this.shapes.get(src);
@@ -719,9 +730,6 @@ export class ScanDetector {
         if (--s.refs <= 0) this.shapes.delete(src);
       }
     }
-    const packets = u[o + K_PACKETS];
-    const duration = last - first;
-    const ratePps = duration > 0 ? (packets * extrapolationFactor) / duration : Infinity;
     if (destinations < minDestinations || ratePps < minRatePps) return;
     const m = u[o + K_META] & META_MASK;
     // Merit: the label only if every stored sample has it (k samples, or all packets when fewer).
