@@ -124,24 +124,27 @@ interface SourceShape {
 
 const V6_BIT = 1 << 20;
 const USED_BIT = 1 << 21;
-// Key records (RecordTable, 12 words): 0 source, 1 port | type << 16 | v6 | used, 2 meta
-// (sampleTools | sampled << 8 | tags << 16), 3 first destination, f64 4-5 first, f64 6-7 last,
-// 8 packets, 9 word offset of the key's destination block, 10 its mode (below), 11 its header.
-const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_BLOCK = 9, K_MODE = 10, K_EXT = 11;
+// Key records (RecordTable, 16 words, one cache line's worth): 0 source, 1 port | type << 16 |
+// v6 | used, 2 meta (sampleTools | sampled << 8 | tags << 16), 3 first destination, f64 4-5
+// first, f64 6-7 last, 8 packets, 9 word offset of the key's destination block, 10 its mode
+// (below), 11-14 the header of keys with two or more destinations (i32, below), 15 IPv6
+// keys: their source's slot in v6Keys + 1.
+const K_META = 2, K_DST0 = 3, K_FIRST = 4, K_LAST = 6, K_PACKETS = 8, K_BLOCK = 9, K_MODE = 10, K_HDR = 11, K_V6 = 15;
 // Modes: one destination so far (no block); 1 + c: exact set of 8 << c (destination, epoch + 1)
 // entries in the exact arena; APPROX: HyperLogLog registers and a host list in the estimate arena.
 const ONE = 0, APPROX = 0xff;
 // Pair records (source, host): 2 meta (sampleTools | sampled << 8 | type << 16), 3 ports this
-// epoch, f64 4-5 first, f64 6-7 last, 8 epoch, 9 ports, 10 most ports in an epoch.
-const P_META = 2, P_EPOCH_PORTS = 3, P_FIRST = 4, P_LAST = 6, P_EPOCH = 8, P_PORTS = 9, P_MAX = 10;
+// epoch, f64 4-5 first, f64 6-7 last, 8 epoch, 9 ports, 10 most ports in an epoch, 11 IPv6
+// pairs: their addresses' slot in v6Pairs + 1.
+const P_META = 2, P_EPOCH_PORTS = 3, P_FIRST = 4, P_LAST = 6, P_EPOCH = 8, P_PORTS = 9, P_MAX = 10, P_V6 = 11;
 const META_MASK = 0x7fffffff;
-// Keys with two or more destinations have a header (4 i32 in a dense array, ids reused, small
-// enough to stay in cache): 0 distinct destinations (exact), 1 epoch, 2 distinct hosts this
-// epoch, 3 last epoch past the host threshold (-1: never). Exact blocks: an open-addressing
+// Keys with two or more destinations have a header in their record (i32 words from K_HDR):
+// 0 distinct destinations (exact), 1 epoch, 2 distinct hosts this epoch, 3 last epoch past
+// the host threshold (-1: never); epochs are int32. Exact blocks: an open-addressing
 // table of 8 << c (destination, epoch + 1) pairs (mark 0: empty). Estimate blocks: the epoch's
 // first hosts (addrScanHosts + 1 words, rounded up to 4), then 2^10 one-byte HyperLogLog
 // registers for destinations and 2^10 for /24s (as DistinctCounter(10) keeps them).
-const HW = 4, H_N = 0, H_EPOCH = 1, H_EPOCHN = 2, H_HEPOCH = 3;
+const H_N = 0, H_EPOCH = 1, H_EPOCHN = 2, H_HEPOCH = 3;
 const HLL_P = 10, HLL_WORDS = (1 << HLL_P) >>> 2;
 /** Words of the estimate arena past its first small one (it grows by doubling). */
 const AP_RESERVE = 1 << 22;
@@ -153,15 +156,11 @@ export class ScanDetector {
   private readonly out: ScanEvent[] = [];
   private nextSweep = -Infinity;
   droppedPackets = 0;
-  private readonly keys = new RecordTable(12);
+  private readonly keys = new RecordTable(16);
   private readonly pairs = new RecordTable(12);
   private extCount = 0;
   /** Exact destination words held by all keys (bounded by `limit`: past it keys estimate). */
   private readonly budget: { words: number; limit: number; exactLimit: number };
-  /** Headers of keys with two or more destinations (HW words each, by id). */
-  private hd = new Int32Array(HW * 1024);
-  private hdTop = 0;
-  private readonly hdFree: number[] = [];
   /** Exact blocks (one arena, a free list per size class; grows by doubling). */
   private ex = new Uint32Array(1 << 14);
   private exTop = 0;
@@ -174,8 +173,9 @@ export class ScanDetector {
   private readonly exReserve: number;
   private readonly apHosts: number;
   private readonly apWords: number;
-  /** IPv6 text of sources (keys) and of (source, host) pairs, by key: their records hold hashes. */
-  private readonly v6Text = new Map<string, string>();
+  /** IPv6 addresses of keys' sources and of (source, host) pairs: their records hold hashes. */
+  private readonly v6Keys = new AddressSlab(4);
+  private readonly v6Pairs = new AddressSlab(8);
   private readonly shapes = new Map<number, SourceShape>();
   private readonly scratchSrc = new Uint32Array(BLOCK);
   private readonly scratchDst = new Uint32Array(BLOCK);
@@ -266,7 +266,7 @@ export class ScanDetector {
       // looked up; then, again in a short loop, loads of those slots.
       const moves = keys.moves;
       {
-        const ku = keys.u32, pu = pairs.u32, ex = this.ex, apB = this.apB, hd = this.hd;
+        const ku = keys.u32, pu = pairs.u32, plast = pairs.stride - 1, ex = this.ex, apB = this.apB;
         const n = blockEnd - blockStart;
         for (let j = 0; j < n; j++) {
           const kb = K[j];
@@ -282,7 +282,6 @@ export class ScanDetector {
           const mode = ku[o + K_MODE];
           if (mode === ONE) continue;
           const bo = ku[o + K_BLOCK], dst = D[j];
-          sink ^= hd[HW * ku[o + K_EXT]];
           if (mode !== APPROX) {
             A2[j] = bo + 2 * (mix32(dst) & ((8 << (mode - 1)) - 1));
           } else {
@@ -299,7 +298,7 @@ export class ScanDetector {
             if (a3 >= 0) sink ^= apB[a3] ^ apB[A4[j]];
             else {
               const a1 = A1[j];
-              if (a1 >= 0) sink ^= pu[a1];
+              if (a1 >= 0) sink ^= pu[a1] ^ pu[a1 + plast];
             }
           }
         }
@@ -343,7 +342,7 @@ export class ScanDetector {
         }
         const epoch = Math.floor(t / shapeIntervalSec);
         if (this.addDestination(o, dst, epoch, addrScanHosts) > addrScanHosts) {
-          const h = HW * u[o + K_EXT], hd = this.hd;
+          const h = o + K_HDR, hd = keys.i32;
           const hEpoch = hd[h + H_HEPOCH];
           if (hEpoch !== epoch) {
             hd[h + H_HEPOCH] = epoch;
@@ -358,10 +357,7 @@ export class ScanDetector {
   private begin(b: PacketBatch, i: number, o: number, src: number, dst: number, kb: number, t: number): void {
     this.start(o, t, dst, b.tools[i], b.tags[i]);
     const v6 = (kb & V6_BIT) !== 0;
-    if (v6) {
-      const w = 4 * i;
-      this.v6Text.set(`${src}/${kb}`, formatIPv6([b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]]));
-    }
+    if (v6) this.keys.u32[o + K_V6] = this.v6Keys.store(b.src6, 4 * i, null, 0) + 1;
     this.beginProbe(b, i, src, dst, ((kb >>> 16) & 0xf) | ((kb & 0xffff) << 4), t, v6);
   }
 
@@ -373,6 +369,7 @@ export class ScanDetector {
     u[o + K_META] = ((tools & 0x7f) | (1 << 8) | (tags << 16) | 0x80000000) >>> 0;
     u[o + K_MODE] = ONE;
     u[o + K_BLOCK] = 0;
+    u[o + K_V6] = 0;
   }
 
   /** The key's second destination: it gets an exact block (or stays counted only, past the cap). */
@@ -383,16 +380,7 @@ export class ScanDetector {
     }
     const bo = this.exAlloc(0);
     this.budget.words += 16;
-    let id = this.hdFree.pop();
-    if (id === undefined) {
-      id = this.hdTop++;
-      if (HW * this.hdTop > this.hd.length) {
-        const hd = new Int32Array(this.hd.length * 2);
-        hd.set(this.hd);
-        this.hd = hd;
-      }
-    }
-    const hd = this.hd, h = HW * id;
+    const hd = this.keys.i32, h = o + K_HDR;
     hd[h + H_N] = 0;
     hd[h + H_EPOCH] = -1;
     hd[h + H_EPOCHN] = 0;
@@ -400,7 +388,6 @@ export class ScanDetector {
     const u = this.keys.u32;
     u[o + K_BLOCK] = bo;
     u[o + K_MODE] = 1;
-    u[o + K_EXT] = id;
     this.extCount++;
     // The first destination counts in the epoch its packets (all to it) last reached.
     this.addDestination(o, u[o + K_DST0], Math.floor(prevLast / this.opts.shapeIntervalSec), this.opts.addrScanHosts);
@@ -415,8 +402,8 @@ export class ScanDetector {
    */
   private addDestination(o: number, dst: number, epoch: number, cap: number): number {
     const ku = this.keys.u32;
-    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = HW * ku[o + K_EXT];
-    const hd = this.hd;
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = o + K_HDR;
+    const hd = this.keys.i32;
     let epochN = hd[h + H_EPOCHN];
     if (hd[h + H_EPOCH] !== epoch) {
       hd[h + H_EPOCH] = epoch;
@@ -449,7 +436,7 @@ export class ScanDetector {
   }
 
   private addApprox(bo: number, h: number, dst: number, epochN: number, cap: number): number {
-    const a = this.ap, hd = this.hd;
+    const a = this.ap, hd = this.keys.i32;
     const regs = 4 * (bo + this.apHosts);
     hllAdd(this.apB, regs, dst);
     hllAdd(this.apB, regs + (1 << HLL_P), dst >>> 8);
@@ -471,14 +458,14 @@ export class ScanDetector {
   /** Key record o's exact set is half full: twice the size, or estimates from here on. */
   private grow(o: number, cap: number): void {
     const ku = this.keys.u32;
-    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = HW * ku[o + K_EXT];
+    const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = o + K_HDR, hd = this.keys.i32;
     const c = mode - 1, size = 8 << c, oldWords = 2 * size;
     const b = this.budget;
-    if (this.hd[h + H_N] > b.exactLimit || b.words + oldWords > b.limit) {
+    if (hd[h + H_N] > b.exactLimit || b.words + oldWords > b.limit) {
       // Estimates from here on: the exact entries seed the registers and this epoch's host list.
       const ao = this.apAlloc();
       const x = this.ex, a = this.ap, r = this.apB;
-      const mark = this.hd[h + H_EPOCH] + 1;
+      const mark = hd[h + H_EPOCH] + 1;
       const regs = 4 * (ao + this.apHosts);
       let k = 0;
       for (let j = bo, end = bo + oldWords; j < end; j += 2) {
@@ -509,12 +496,21 @@ export class ScanDetector {
     ku[o + K_BLOCK] = no;
   }
 
-  /** A zeroed exact block of class c (8 << c entries). */
+  /**
+   * A zeroed exact block of class c (8 << c entries): a free one of its class, else the
+   * smallest larger free one split in halves (once the budget is spent, keys estimate and
+   * give back large blocks that no key grows into any more), else a new one.
+   */
   private exAlloc(c: number): number {
     const words = 16 << c;
-    const free = this.exFree[c];
-    if (free !== undefined && free.length > 0) {
-      const o = free.pop()!;
+    const free = this.exFree;
+    let o = c < free.length && free[c].length > 0 ? free[c].pop()! : -1;
+    for (let k = c + 1; o < 0 && k < free.length; k++) {
+      if (free[k].length === 0) continue;
+      o = free[k].pop()!;
+      for (let q = k - 1; q >= c; q--) free[q].push(o + (16 << q));
+    }
+    if (o >= 0) {
       this.ex.fill(0, o, o + words);
       return o;
     }
@@ -527,7 +523,7 @@ export class ScanDetector {
       ex.set(this.ex.subarray(0, this.exTop));
       this.ex = ex;
     }
-    const o = this.exTop;
+    o = this.exTop;
     this.exTop += words;
     this.ex.fill(0, o, o + words); // fresh pages: written before they are read (one fault, not two)
     return o;
@@ -624,10 +620,7 @@ export class ScanDetector {
       pairs.f64[(o + P_FIRST) >>> 1] = pairs.f64[(o + P_LAST) >>> 1] = t;
       pairs.u32[o + P_EPOCH] = epoch;
       pairs.u32[o + P_META] = (0x7f | (type << 16) | (v6 ? V6_BIT : 0) | 0x80000000) >>> 0;
-      if (v6) {
-        const w = 4 * i;
-        this.v6Text.set(`p${src}/${host}`, `${formatIPv6([b.src6[w], b.src6[w + 1], b.src6[w + 2], b.src6[w + 3]])} ${formatIPv6([b.dst6[w], b.dst6[w + 1], b.dst6[w + 2], b.dst6[w + 3]])}`);
-      }
+      if (v6) pairs.u32[o + P_V6] = this.v6Pairs.store(b.src6, 4 * i, b.dst6, 4 * i) + 1;
     }
     const u = pairs.u32;
     if (u[o + P_EPOCH] !== epoch) {
@@ -646,19 +639,15 @@ export class ScanDetector {
 
   private closePair(o: number, src: number, host: number): void {
     const u = this.pairs.u32, f = this.pairs.f64;
-    let text: string | undefined;
-    if ((u[o + P_META] & V6_BIT) !== 0) {
-      text = this.v6Text.get(`p${src}/${host}`);
-      this.v6Text.delete(`p${src}/${host}`);
-    }
+    const v6 = (u[o + P_META] & V6_BIT) !== 0 ? u[o + P_V6] - 1 : -1;
+    if (v6 >= 0) this.v6Pairs.release(v6);
     if (u[o + P_MAX] < this.opts.portScanPorts) return;
     const m = u[o + P_META] & META_MASK;
     const first = f[(o + P_FIRST) >>> 1], last = f[(o + P_LAST) >>> 1];
     const ports = u[o + P_PORTS];
     const duration = last - first;
-    const [s6, h6] = text?.split(' ') ?? [];
     this.out.push({
-      source: s6 ?? formatIPv4(src),
+      source: v6 >= 0 ? this.v6Pairs.text(v6, 0) : formatIPv4(src),
       port: 0,
       trafficType: TRAFFIC_TYPES[(m >>> 16) & 0xf],
       packets: ports,
@@ -671,7 +660,7 @@ export class ScanDetector {
       tool: toolLabel(labelsOf(m & 0x7f, TOOL_RULES)),
       tags: [],
       shape: 'vertical',
-      host: h6 ?? formatIPv4(host),
+      host: v6 >= 0 ? this.v6Pairs.text(v6, 1) : formatIPv4(host),
       ports,
       approximate: false,
     });
@@ -697,8 +686,8 @@ export class ScanDetector {
     let destinations = 1, slash24s = 1, approximate = false, hEpoch = -1;
     if (mode !== ONE) {
       // The /24s are counted only for events that are kept.
-      const id = u[o + K_EXT], h = HW * id;
-      hEpoch = this.hd[h + H_HEPOCH];
+      const h = o + K_HDR, hd = this.keys.i32;
+      hEpoch = hd[h + H_HEPOCH];
       if (mode === APPROX) {
         const regs = 4 * (bo + this.apHosts);
         destinations = hllCount(this.apB, regs);
@@ -707,21 +696,17 @@ export class ScanDetector {
         this.apFree.push(bo);
       } else {
         const size = 8 << (mode - 1);
-        destinations = this.hd[h + H_N];
+        destinations = hd[h + H_N];
         if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = this.exactSlash24s(bo, size);
         this.exRelease(bo, mode - 1);
         this.budget.words -= 2 * size;
       }
-      this.hdFree.push(id);
       this.extCount--;
       u[o + K_MODE] = ONE;
       u[o + K_BLOCK] = 0;
     }
-    let source6: string | undefined;
-    if ((kb & V6_BIT) !== 0) {
-      source6 = this.v6Text.get(`${src}/${kb}`);
-      this.v6Text.delete(`${src}/${kb}`);
-    }
+    const v6 = (kb & V6_BIT) !== 0 ? u[o + K_V6] - 1 : -1;
+    if (v6 >= 0) this.v6Keys.release(v6);
     let strobe = false;
     if (hEpoch >= 0) {
       const s = this.shapes.get(src);
@@ -735,7 +720,7 @@ export class ScanDetector {
     // Merit: the label only if every stored sample has it (k samples, or all packets when fewer).
     const toolBits = ((m >>> 8) & 0xff) >= Math.min(samples, packets) ? m & 0x7f : 0;
     this.out.push({
-      source: source6 ?? formatIPv4(src),
+      source: v6 >= 0 ? this.v6Keys.text(v6, 0) : formatIPv4(src),
       port: kb & 0xffff,
       trafficType: TRAFFIC_TYPES[(kb >>> 16) & 0xf],
       packets,
@@ -770,8 +755,53 @@ export class ScanDetector {
       return true;
     });
     this.shapes.clear();
-    this.v6Text.clear();
+    this.v6Keys.clear();
+    this.v6Pairs.clear();
     return this.take();
+  }
+}
+
+/** IPv6 addresses in slots of `width` words (reused once released), formatted only for events. */
+class AddressSlab {
+  private words: Uint32Array;
+  private top = 0;
+  private readonly free: number[] = [];
+
+  constructor(private readonly width: number) {
+    this.words = new Uint32Array(width * 64);
+  }
+
+  /** Store a[i..i+4) (and b[j..j+4) when width is 8); returns the slot. */
+  store(a: Uint32Array, i: number, b: Uint32Array | null, j: number): number {
+    let o = this.free.pop();
+    if (o === undefined) {
+      o = this.top;
+      this.top += this.width;
+      if (this.top > this.words.length) {
+        const w = new Uint32Array(this.words.length * 2);
+        w.set(this.words);
+        this.words = w;
+      }
+    }
+    const w = this.words;
+    for (let k = 0; k < 4; k++) w[o + k] = a[i + k];
+    if (b !== null) for (let k = 0; k < 4; k++) w[o + 4 + k] = b[j + k];
+    return o;
+  }
+
+  /** The k-th address of slot o. */
+  text(o: number, k: number): string {
+    const w = this.words, x = o + 4 * k;
+    return formatIPv6([w[x], w[x + 1], w[x + 2], w[x + 3]]);
+  }
+
+  release(o: number): void {
+    this.free.push(o);
+  }
+
+  clear(): void {
+    this.top = 0;
+    this.free.length = 0;
   }
 }
 

@@ -10,7 +10,8 @@
  *
  * Record layout (`stride` u32 words, even): word 0 key a, word 1 key b, word 2
  * bit 31 "used" (bits 0..30 are the caller's), words 3.. the caller's; f64
- * fields sit at even word offsets ≥ 4 (f64 index = (slot·stride + word) / 2).
+ * fields sit at even word offsets ≥ 4 (f64 index = (slot·stride + word) / 2);
+ * u32, i32 and f64 are views of the same bytes.
  * Linear probing with backward-shift deletion: records move when others are
  * removed or the table grows, so a slot is valid only until the next insert,
  * remove or sweep. The size is bounded by the caller (`size` before `insert`).
@@ -19,6 +20,7 @@ const USED = 0x80000000;
 
 export class RecordTable {
   u32: Uint32Array;
+  i32: Int32Array;
   f64: Float64Array;
   private mask: number;
   size = 0;
@@ -35,6 +37,7 @@ export class RecordTable {
     this.mask = cap - 1;
     const buf = new ArrayBuffer(cap * stride * 4);
     this.u32 = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
   }
 
@@ -88,7 +91,7 @@ export class RecordTable {
     let i = RecordTable.hash(a, b) & mask;
     while ((u[i * s + 2] & USED) !== 0) i = (i + 1) & mask;
     const o = i * s;
-    u.fill(0, o, o + s);
+    for (let k = 3; k < s; k++) u[o + k] = 0; // (a builtin call costs more for a few words)
     u[o] = a;
     u[o + 1] = b;
     u[o + 2] = USED;
@@ -173,12 +176,12 @@ export class RecordTable {
       // j may move into the hole unless its home lies in (hole, j] cyclically.
       const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!stays) {
-        u.copyWithin(hole * s, o, o + s);
+        for (let k = 0, d = hole * s; k < s; k++) u[d + k] = u[o + k];
         hole = j;
       }
       j = (j + 1) & mask;
     }
-    u.fill(0, hole * s, hole * s + s);
+    for (let k = 0, d = hole * s; k < s; k++) u[d + k] = 0;
   }
 
   private rehash(cap: number): void {
@@ -186,6 +189,7 @@ export class RecordTable {
     const old = this.u32, s = this.stride;
     const buf = new ArrayBuffer(cap * s * 4);
     this.u32 = new Uint32Array(buf);
+    this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
     this.mask = cap - 1;
     const u = this.u32;
