@@ -188,3 +188,62 @@ describe('the lab scans (real zmap, masscan, nmap)', () => {
     });
   }
 });
+
+describe('state in typed arrays (records, blocks and slots reused): the same events as counter objects gave', () => {
+  /** Hand-built IPv6 TCP SYN probes from 2001:db8:ffff::1 to 2001:db8::<dst>. */
+  function probes6(rows: { t: number; dst: number; port?: number }[]): PacketBatch {
+    const b = new PacketBatch(Math.max(rows.length, 1));
+    rows.forEach((r, i) => {
+      b.tsSec[i] = Math.floor(r.t);
+      b.tsNsec[i] = Math.round((r.t - Math.floor(r.t)) * 1e9);
+      b.ipVersion[i] = 6;
+      b.proto[i] = 6;
+      b.tcpFlags[i] = TCP_SYN;
+      b.kind[i] = TrafficKind.TCP_SYN;
+      b.src6.set([0x20010db8, 0xffff0000, 0, 1], 4 * i);
+      b.dst6.set([0x20010db8, 0, 0, r.dst], 4 * i);
+      b.dport[i] = r.port ?? 23;
+    });
+    b.length = rows.length;
+    return b;
+  }
+
+  it('IPv6 sources and hosts are reported as text (horizontal and vertical events)', () => {
+    const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16 });
+    d.add(probes6(Array.from({ length: 30 }, (_, i) => ({ t: i * 0.1, dst: 100 + i }))));
+    d.add(probes6(Array.from({ length: 15 }, (_, i) => ({ t: 10 + i, dst: 7, port: 2000 + i }))));
+    const ev = d.finish();
+    const h = ev.find((e) => e.port === 23)!;
+    assert.deepEqual([h.source, h.destinations, h.shape, h.approximate], ['2001:db8:ffff::1', 30, 'horizontal', false]);
+    const v = ev.filter((e) => e.shape === 'vertical');
+    assert.deepEqual(v.map((e) => [e.source, e.host, e.ports]), [['2001:db8:ffff::1', '2001:db8::7', 15]]);
+  });
+
+  it('the budget of exact words: keys that would pass it estimate, the others stay exact', () => {
+    // Three ports, 40 destinations each, interleaved: a table of 16 words doubles at 5, 9, 17 and
+    // 33 destinations. Of 300 words, port 24 finds no room at 17 (3 × 64 + 64 > 300 once port 23
+    // has 128), port 23 none at 33; port 25 doubles into the words they gave back.
+    const rows = Array.from({ length: 120 }, (_, i) => ({ t: i * 0.01, dst: Math.floor(i / 3), port: 23 + (i % 3) }));
+    const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16, exactWords: 300 });
+    d.add(probes(rows));
+    const ev = d.finish().sort((a, b) => a.port - b.port);
+    assert.deepEqual(ev.map((e) => [e.port, e.approximate]), [[23, true], [24, true], [25, false]]);
+    assert.equal(ev[2].destinations, 40);
+    for (const e of ev.slice(0, 2)) assert.ok(Math.abs(e.destinations - 40) <= 3, `${e.destinations}`);
+  });
+
+  it('a key that estimated starts exact again after its timeout; freed blocks come back empty', () => {
+    const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16, exactDestinations: 16 });
+    const first = Array.from({ length: 100 }, (_, i) => ({ t: i * 0.01, dst: i, port: 23 }));
+    // Meanwhile another key grows through the sizes the first one frees.
+    const other = Array.from({ length: 12 }, (_, i) => ({ t: 2 + i * 0.01, dst: 500 + i, port: 80 }));
+    const again = Array.from({ length: 12 }, (_, i) => ({ t: 700 + i * 0.01, dst: 1000 + i, port: 23 }));
+    const later = Array.from({ length: 11 }, (_, i) => ({ t: 701 + i * 0.01, dst: 2000 + i, port: 81 }));
+    d.add(probes([...first, ...other, ...again, ...later]));
+    const ev = d.finish().sort((a, b) => a.firstSec - b.firstSec);
+    assert.deepEqual(
+      ev.map((e) => [e.port, e.approximate, e.approximate ? 0 : e.destinations, e.slash24s]),
+      [[23, true, 0, 1], [80, false, 12, 1], [23, false, 12, 1], [81, false, 11, 1]],
+    );
+  });
+});
