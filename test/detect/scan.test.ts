@@ -221,8 +221,8 @@ describe('state in typed arrays (records, blocks and slots reused): the same eve
 
   it('the budget of exact words: keys that would pass it estimate, the others stay exact', () => {
     // Three ports, 40 destinations each, interleaved: a table of 16 words doubles at 5, 9, 17 and
-    // 33 destinations. Of 300 words, port 24 finds no room at 17 (3 × 64 + 64 > 300 once port 23
-    // has 128), port 23 none at 33; port 25 doubles into the words they gave back.
+    // 33 destinations. Of 300 words, port 24 finds no room at 17 (port 23 has 128 already: 256
+    // in use, + 64 > 300), port 23 none at 33; port 25 doubles into the words they gave back.
     const rows = Array.from({ length: 120 }, (_, i) => ({ t: i * 0.01, dst: Math.floor(i / 3), port: 23 + (i % 3) }));
     const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16, exactWords: 300 });
     d.add(probes(rows));
