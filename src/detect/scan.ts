@@ -21,14 +21,18 @@
  *    the host its (source, port) key first probed, so parallel vertical scans of
  *    several hosts are counted from below.
  *
- * Memory is bounded and mostly typed arrays: every key is a KeyTable slot and
- * six numbers (vertical scans of every port make millions of keys, and one
- * destination never makes an event); a key gets an object with distinct
- * counters (exact, then HyperLogLog) only at its second destination. Caps:
- * `maxKeys` keys, `maxExtended` such objects, `maxPairs` (source, host) pairs;
- * packets past a cap are counted in `droppedPackets`, not tracked. Events are
- * emitted when they end (stream time passing their timeout, checked every
- * `sweepSec`) or at finish().
+ * Memory is bounded and all typed arrays (no object per key, nothing for the
+ * garbage collector): every key is a 64-byte record of a RecordTable (vertical
+ * scans of every port make millions of keys, and one destination never makes an
+ * event); at its second destination a key gets a block in an arena: an exact
+ * (destination, epoch) table, then HyperLogLog registers. Caps: `maxKeys` keys,
+ * `maxExtended` such blocks, `maxPairs` (source, host) pairs; packets past a cap
+ * are counted in `droppedPackets`, not tracked. Events are emitted when they end
+ * (stream time passing their timeout, checked every `sweepSec`) or at finish().
+ *
+ * Speed: a packet's key record and destination slot are cache (and TLB) misses
+ * in tables of tens of megabytes; add() takes rows in blocks and loads those
+ * slots for the whole block in short loops first, so that the misses overlap.
  */
 import type { PacketBatch } from '../decode/batch.js';
 import { formatIPv4, formatIPv6 } from '../config/cidr.js';
@@ -48,9 +52,9 @@ export interface ScanOptions {
   portScanPorts: number;
   /** Zeek addr_scan_interval / port_scan_interval (epoch length). */
   shapeIntervalSec: number;
-  /** Keys tracked at once (48 bytes each); past it new keys' packets are dropped and counted. */
+  /** Keys tracked at once (64 bytes each); past it new keys' packets are dropped and counted. */
   maxKeys: number;
-  /** Keys with two or more destinations (a counter object each). */
+  /** Keys with two or more destinations (a destination block each). */
   maxExtended: number;
   /** (source, host) pairs tracked for vertical scans. */
   maxPairs: number;
@@ -209,9 +213,9 @@ export class ScanDetector {
     return this.extCount;
   }
 
-  /** Bytes of detector state in typed arrays (key and pair tables, destination arenas). */
+  /** Bytes of detector state in typed arrays (key and pair tables, the arenas' used part). */
   get stateBytes(): number {
-    return this.keys.u32.byteLength + this.pairs.u32.byteLength + this.ex.byteLength + this.ap.byteLength;
+    return this.keys.u32.byteLength + this.pairs.u32.byteLength + 4 * (this.exTop + this.apTop);
   }
 
   /** Merit's type and port of a row, or null for rows that are not IP. */

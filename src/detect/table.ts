@@ -1,6 +1,6 @@
 /**
  * RecordTable: an open-addressing hash table of fixed-size records keyed by two
- * 32-bit words, all in one ArrayBuffer (u32 and f64 views over the same bytes).
+ * 32-bit words, all in one ArrayBuffer (u32, i32 and f64 views over the same bytes).
  *
  * Why by hand: detectors track hundreds of thousands to millions of short-lived
  * keys (a source × port × type per probe of a vertical scan). A JavaScript Map
@@ -53,16 +53,10 @@ export class RecordTable {
   }
 
   /**
-   * Load the first word of the home slot of a key whose hash() is h, for callers to
-   * sum and ignore: a loop of these over a block of rows has many cache misses in
-   * flight at once (JavaScript has no prefetch), so the find() that follows hits.
+   * Word offset of the home slot of a key whose hash() is h: callers load it (and sum the
+   * words to ignore) for a block of keys before their find()s, so that the misses overlap
+   * (JavaScript has no prefetch instruction).
    */
-  touch(h: number): number {
-    const o = (h & this.mask) * this.stride;
-    return this.u32[o] ^ this.u32[o + this.stride - 1];
-  }
-
-  /** Word offset of the home slot of a key whose hash() is h. */
   homeOffset(h: number): number {
     return (h & this.mask) * this.stride;
   }
