@@ -13,6 +13,8 @@
  *          storage); peak RSS; `top --by port` as ingest left the rollups; then
  *          `compact`, timed apart; database bytes per million packets; `top --by
  *          port` from the compacted rollups against the same answer from packets.
+ *   detect `darkscope ingest --detect` against `ingest` without detectors, runs
+ *          alternating in the same script (target ≥ 0.8×); peak RSS of both.
  *   geo    GeoDb lookups per second (country + ASN) on random and repeated
  *          addresses, and the Enricher's cached rate, against a plain typed-
  *          array binary search written inline (the reference).
@@ -463,9 +465,51 @@ async function benchStore(a: Args): Promise<Record<string, unknown>> {
   return res;
 }
 
+/** Ingest with the detectors against ingest without, alternating in one script (target ≥ 0.8×). */
+async function benchDetect(a: Args): Promise<Record<string, unknown>> {
+  const file = await ensureMix(a);
+  warmCache(file);
+  const node = process.execPath;
+  const db = join(a.data, `bench-detect-${a.packets}.duckdb`);
+  type Run = { packets: number; seconds: number; maxRssMB: number; events: number | null };
+  const plain: Run[] = [];
+  const withDetect: Run[] = [];
+  for (let i = 0; i < a.runs; i++) {
+    plain.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db], false).out));
+    withDetect.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db, '--detect'], false).out));
+  }
+  const packets = plain[0].packets;
+  const s0 = median(plain.map((r) => r.seconds));
+  const s1 = median(withDetect.map((r) => r.seconds));
+  const res: Record<string, unknown> = {
+    suite: 'detect',
+    packets,
+    runs: a.runs,
+    ingestPps: packets / s0,
+    ingestDetectPps: packets / s1,
+    ratio: s0 / s1,
+    detectorNsPerPacket: ((s1 - s0) / packets) * 1e9,
+    events: withDetect[0].events,
+    peakRssMB: Math.max(...plain.map((r) => r.maxRssMB)),
+    peakRssDetectMB: Math.max(...withDetect.map((r) => r.maxRssMB)),
+  };
+  if (!a.json) {
+    const m = (x: number) => `${(x / 1e6).toFixed(2)} M packets/s`;
+    process.stdout.write(
+      [
+        `detect: ${packets.toLocaleString('en')} packets, median of ${a.runs} runs each way, alternating, each a fresh database`,
+        `  ingest              ${m(res.ingestPps as number)} (seconds: ${plain.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${(res.peakRssMB as number).toFixed(0)} MB`,
+        `  ingest --detect     ${m(res.ingestDetectPps as number)} (seconds: ${withDetect.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${(res.peakRssDetectMB as number).toFixed(0)} MB, ${withDetect[0].events} events`,
+        `  ratio               ${(res.ratio as number).toFixed(2)}×   target ≥ 0.8×; the detectors add ${(res.detectorNsPerPacket as number).toFixed(0)} ns a packet`,
+      ].join('\n') + '\n',
+    );
+  }
+  return res;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, store: benchStore, stream: benchStream, geo: benchGeo };
+  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, store: benchStore, detect: benchDetect, stream: benchStream, geo: benchGeo };
   const results: Record<string, unknown>[] = [];
   for (const name of a.suite === 'all' ? Object.keys(suites) : a.suite.split(',')) {
     const s = suites[name];

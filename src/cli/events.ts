@@ -22,7 +22,7 @@ export async function eventsCommand(opts: { db?: string; type?: string; from?: s
     for (const e of events) {
       const base = { type: e.type, first: iso(e.firstSec), last: iso(e.lastSec), packets: e.packets };
       const who =
-        e.type === 'dos'
+        e.type === 'dos' || e.type === 'reflection'
           ? { victim: e.victim, victimPort: e.victimPort, attackType: e.attackType }
           : e.type === 'surge' || e.type === 'new-port' || e.type === 'spoofed-surge'
             ? { port: e.port, country: e.source }
@@ -48,7 +48,15 @@ export async function eventsCommand(opts: { db?: string; type?: string; from?: s
 function what(e: StoredEvent): string {
   const d = e.details as { trafficType?: string; shape?: string | null; granularity?: string; sources?: number };
   if (e.type === 'scan') return `${d.trafficType ?? ''}${d.shape ? ` ${d.shape}` : ''}${e.tool ? ` ${e.tool}` : ''}`;
-  if (e.type === 'dos') return e.attackType ?? '-';
+  if (e.type === 'dos') {
+    const a = e.details as { victimService?: string | null; victimCountry?: string | null; victimAsn?: number | null; estimatedAttackPps?: number };
+    const where = [a.victimCountry, a.victimAsn ? `AS${a.victimAsn}` : null].filter(Boolean).join(' ');
+    return `${e.attackType ?? '-'}${a.victimService ? ` ${a.victimService}` : ''}${where ? ` (${printable(where)})` : ''}${a.estimatedAttackPps ? ` ~${Math.round(a.estimatedAttackPps).toLocaleString('en')} pps` : ''}`;
+  }
+  if (e.type === 'reflection') {
+    const r = e.details as { reflectors?: number; minutes?: number };
+    return `syn-ack-reflection ${r.reflectors ?? '?'} reflectors, ${r.minutes ?? '?'} min`;
+  }
   if (e.type === 'infected') return e.tool ?? 'infected';
   return `${d.granularity ?? ''}${d.sources !== undefined ? ` ${d.sources} sources` : ''}`;
 }

@@ -22,6 +22,11 @@ import type { PacketBatch } from '../decode/batch.js';
 import { formatIPv4, formatIPv6 } from '../config/cidr.js';
 import { Response, TrafficKind } from '../classify/rules.js';
 import { DistinctCounter } from '../stats/distinct.js';
+import { serviceName } from '../enrich/services.js';
+import { unpackCountry } from '../enrich/country.js';
+
+/** Bitcoin's P2P ports (mainnet, testnet3): a victim answering from one is a Bitcoin node (methods.md §6). */
+const BITCOIN_PORTS = new Set([8333, 18333]);
 
 export interface DosOptions {
   minPackets: number;
@@ -66,8 +71,15 @@ export interface DosAttack {
   proto: number;
   /** The victim's first target port (corsaro3's first_target_port). */
   victimPort: number;
+  /** What listens on victimPort (the darkscope overlay, else IANA's name; TCP and UDP only), or null. */
+  victimService: string | null;
   /** Distinct target ports (exact to 64, then estimated). */
   victimPorts: number;
+  /** The victim's country (ISO code) and origin AS, as enriched at its first packet; null when unknown. */
+  victimCountry: string | null;
+  victimAsn: number | null;
+  /** `bitcoin_backscatter` when a TCP victim answered from 8333 or 18333 (methods.md §6). */
+  labels: string[];
   attackType: string;
   packets: number;
   /** Sum of the backscatter packets' IP lengths. */
@@ -96,6 +108,8 @@ interface Vector {
   start: number;
   latest: number;
   firstPort: number;
+  country: number;
+  asn: number;
   ports: DistinctCounter;
   spoofed: DistinctCounter;
   slash16: DistinctCounter;
@@ -163,7 +177,7 @@ export class DosDetector {
       }
       v = {
         key, ipVersion: v6 ? 6 : 4, victim4: b.victim[i], victim6, proto, packets: 0, bytes: 0, start: t, latest: t,
-        firstPort: b.victimPort[i], ports: new DistinctCounter(10, 64), spoofed: new DistinctCounter(12, 4096), slash16: new DistinctCounter(10, 1024),
+        firstPort: b.victimPort[i], country: b.enriched ? b.victimCountry[i] : 0, asn: b.enriched ? b.victimAsn[i] : 0, ports: new DistinctCounter(10, 64), spoofed: new DistinctCounter(12, 4096), slash16: new DistinctCounter(10, 1024),
         responses: 0, mismatches: 0, bucketStart: [], bucketCount: [], maxPpm: 0, reportable: false,
       };
       this.vectors.set(key, v);
@@ -224,7 +238,11 @@ export class DosDetector {
       victim: v.ipVersion === 4 ? formatIPv4(v.victim4) : v.victim6!,
       proto: v.proto,
       victimPort: v.firstPort,
+      victimService: v.proto === 6 || v.proto === 17 ? (serviceName(v.firstPort, v.proto)?.name ?? null) : null,
       victimPorts: v.ports.count(),
+      victimCountry: v.country ? unpackCountry(v.country) : null,
+      victimAsn: v.asn || null,
+      labels: v.proto === 6 && BITCOIN_PORTS.has(v.firstPort) ? ['bitcoin_backscatter'] : [],
       attackType: attackType(v.responses),
       packets: v.packets,
       bytes: v.bytes,

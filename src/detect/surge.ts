@@ -192,12 +192,18 @@ export async function detectSurges(store: Store, range: { from: number; to: numb
     }
   };
 
-  await evaluate(seriesOf(byPort), DAY, observed, 'day');
-  const byCountry = await store.portActivity({ step: 'day', byCountry: true, from: histFrom, to: dayTo });
-  await evaluate(seriesOf(byCountry.filter((r) => r.country !== '')), DAY, observed, 'day');
+  // Nothing can be flagged before the baseline has its days (the last day has the most history).
+  const lastDay = dayTo - DAY;
+  const enoughHistory = observed.filter((b) => b < lastDay && b >= lastDay - o.baselineDays * DAY).length >= o.minBaselineDays;
+  // Only ports with a day in range big enough to pass the floors can flag, by country or by
+  // hour too (a slice is never bigger than its port's day): only they are fetched finer.
+  const big = enoughHistory ? [...new Set(byPort.filter((r) => r.bucketMs >= dayFrom && (r.packets >= o.minPackets || r.sources >= o.minSources || r.sources >= o.newPortMinSources)).map(portKey))] : [];
+  if (enoughHistory) await evaluate(seriesOf(byPort), DAY, observed, 'day');
+  if (big.length) {
+    const byCountry = await store.portActivity({ step: 'day', byCountry: true, from: histFrom, to: dayTo, ports: big });
+    await evaluate(seriesOf(byCountry.filter((r) => r.country !== '')), DAY, observed, 'day');
+  }
   if (o.hourly) {
-    // Only ports with an hour big enough to matter are fetched hour by hour.
-    const big = [...new Set(byPort.filter((r) => r.bucketMs >= dayFrom && (r.packets >= o.minPackets || r.sources >= o.minSources)).map(portKey))];
     if (big.length) {
       const hours = await store.portActivity({ step: 'hour', byCountry: false, from: histFrom, to: dayTo, ports: big });
       // The hours of observed days (a day with probes is taken as watched all day).

@@ -13,13 +13,14 @@ import { expandInputs } from '../capture/files.js';
 import { CaptureReader, type CaptureInfo } from '../capture/reader.js';
 import { Classifier } from '../classify/classifier.js';
 import type { Darknet } from '../config/darknet.js';
-import { BatchPool } from '../decode/batch.js';
+import { BatchPool, DEFAULT_BATCH_ROWS, type PacketBatch } from '../decode/batch.js';
 import { Enricher } from '../enrich/enricher.js';
 import type { GeoDb } from '../enrich/geo.js';
 import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/store.js';
 import { fullHash, quickHash } from './identity.js';
 import { rollupKeys } from '../store/rollup.js';
-import { type DetectOptions, FileDetectors } from '../detect/detectors.js';
+import type { DetectOptions } from '../detect/detectors.js';
+import { DetectorWorker } from '../detect/worker.js';
 import { detectSurges } from '../detect/surge.js';
 import { RollupWorker } from '../store/rollup-worker.js';
 
@@ -29,6 +30,9 @@ import { RollupWorker } from '../store/rollup-worker.js';
  * the next write by compaction): bounds its memory (in the rollup worker) to about 15 MB;
  * at 1,000,000 / 400,000 ingest's peak RSS was 40 MB higher, no faster.
  */
+/** Batches the detector worker may hold before ingest waits for it (8192 rows, ~2.5 MB each). */
+const DETECT_HELD = 12;
+
 const COARSE_CAPS = coarseCapsFrom(process.env.DARKSCOPE_COARSE_CAPS) ?? { pairs: 250_000, rows: 100_000 };
 
 /** "PAIRS,ROWS" (a testing knob: the crash test lowers the caps so that resumes replay). */
@@ -40,9 +44,9 @@ function coarseCapsFrom(v: string | undefined): { pairs: number; rows: number } 
 export interface IngestOptions {
   chunkRecords?: number;
   /**
-   * Run the detectors (scan events, DoS attacks) and store their events; thresholds default to
-   * the cited ones. Off by default for now: on the 10M mix the detectors cost 1.2 µs a packet
-   * and 400 MB (the scan detector's 1.5 M keys), so ingest with them ran 25 s and 874 MB.
+   * Run the detectors (scan events, DoS attacks, infected hosts; in a worker thread) and
+   * store their events, then the surge pass over the days the files touched; thresholds
+   * default to the cited ones.
    */
   detect?: DetectOptions | boolean;
   /** Compact the rollups at the end (merge rows split across chunks, writes and files). */
@@ -92,17 +96,20 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   });
   const classifier = new Classifier(darknet);
   const enricher = new Enricher(geo, darknet.homeCountry);
-  const pool = new BatchPool();
+  // With detectors, batches are shared with their worker (and more of them circulate).
+  const pool = opts.detect ? new BatchPool(DEFAULT_BATCH_ROWS, DETECT_HELD + 4, true) : new BatchPool();
+  const detect = opts.detect ? new DetectorWorker(pool, DETECT_HELD) : null;
   const outcomes: FileOutcome[] = [];
   const rollups = new RollupWorker();
   try {
     for (const file of await expandInputs(inputs)) {
-      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, configId, chunkRecords, opts);
+      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, configId, chunkRecords, opts);
       outcomes.push(o);
       opts.onFile?.(o);
     }
   } finally {
     await rollups.close();
+    await detect?.close();
   }
   // Surges need the store's history: a pass over the days these files touched, after them.
   if (opts.detect) {
@@ -126,7 +133,7 @@ function detectSpan(outcomes: FileOutcome[]): { from: number; to: number } | nul
   return Number.isFinite(from) && Number.isFinite(to) ? { from, to } : null;
 }
 
-async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
   let quick: { size: number; quick: string };
   try {
     quick = await quickHash(file);
@@ -153,7 +160,9 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
   rollups.clear();
   let rollupRec = replayFrom;
   // Detectors see every record of the file from the first, replayed ones included (see detectors.ts).
-  const detectors = opts.detect ? new FileDetectors(darknet, fileId, opts.detect === true ? {} : opts.detect) : null;
+  detectors?.beginFile(fileId, { extrapolationFactor: darknet.extrapolationFactor, sizeV4: darknet.sizeV4 }, opts.detect === true || !opts.detect ? {} : opts.detect);
+  // A batch sent to the detectors goes back to the pool when their worker has read it.
+  const release = (b: PacketBatch) => (detectors ? detectors.release(b) : pool.release(b));
   let coarseWritten = false;
   // A new file's ledger entry is created with its first chunk (same transaction).
   let begin: NewFile | undefined = entry ? undefined : { identity: { sha256: '', size: quick.size, quick: quick.quick }, name: file, sensor: opts.sensor ?? null, configId };
@@ -179,8 +188,9 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     c.seal();
     // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
     const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
-    const events = detectors ? (done ? detectors.finish() : detectors.take()) : [];
+    const found = detectors ? (done ? detectors.finish() : detectors.take().then((events) => ({ events, dropped: null }))) : Promise.resolve({ events: [], dropped: null });
     taken.catch(() => undefined); // awaited below
+    found.catch(() => undefined);
     clamped += c.clampedTimestamps;
     const first = begin;
     begin = undefined;
@@ -191,6 +201,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
       if (prev) await prev;
       if (first) first.identity.sha256 = await sha;
       const { minute, coarse } = await taken;
+      const { events, dropped } = await found;
       // A file's hour/day rows written before (this run or an interrupted one) may share buckets with these.
       const coarseAgain = coarse !== null && (coarseWritten || rollupRec > 0);
       if (coarse) {
@@ -198,7 +209,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
         coarseWritten = true;
       }
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
-      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: detectors?.dropped ?? null } }, rollups: chunkRollups, rollupRec, coarseAgain, events });
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: dropped } }, rollups: chunkRollups, rollupRec, coarseAgain, events });
       if (had) chunks++;
     })();
     p.catch(() => undefined); // awaited by settle(); this only keeps it from counting as unhandled meanwhile
@@ -206,28 +217,32 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
   };
   try {
     for await (const batch of reader.batches()) {
+      // The detector worker holds a bounded number of batches: wait when it is the slower side.
+      await detectors?.room();
       const n = batch.length;
       opts.onBatch?.(n);
       // Rows before the resume point were committed by an earlier run; those after the
       // last hour/day rollup write are replayed into the rollup state (not stored again).
       if (rec + n <= replayFrom && !detectors) {
         rec += n;
-        pool.release(batch);
+        release(batch);
         continue;
       }
       classifier.classify(batch);
+      // Enriched before the detectors see it (they read victims' countries; the batch is not
+      // written once sent to their worker).
+      if (detectors || rec + n > replayFrom) enricher.enrich(batch);
       if (detectors && rec < startRec) {
         // Replayed records rebuild the detectors' state; the events they end were committed
         // with the chunks that hold those records, so they are dropped here.
         detectors.add(batch, 0, Math.min(n, startRec - rec));
-        detectors.take();
+        detectors.take(true).catch(() => undefined); // a failure surfaces at the next take
       }
       if (rec + n <= replayFrom) {
         rec += n;
-        pool.release(batch);
+        release(batch);
         continue;
       }
-      enricher.enrich(batch);
       if (rec < startRec) {
         const a = Math.max(0, replayFrom - rec);
         const e = Math.min(n, startRec - rec);
@@ -253,7 +268,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
         }
       }
       rec += n;
-      pool.release(batch);
+      release(batch);
     }
     const info = reader.info();
     if (info.format === null) {

@@ -145,6 +145,18 @@ describe('ingest --detect and darkscope events', () => {
     assert.equal(run(['events', '--db', plain]).stdout.trim(), 'no events');
     assertCleanError(run(['events', '--db', db, '--type', 'worm']), /--type must be among scan, dos/);
   });
+
+  it('stores a real SYN/ACK reflection attack as a reflection event on the dark prefix, and its reflectors as DoS victims', () => {
+    // StopDDoS amp.TCP.reflection.SYNACK.pcap, 10.10.10.0/24 taken as the darknet (see test/detect/reflection.test.ts).
+    const db = tmpPath('reflection.duckdb');
+    const r = run(['ingest', sharedFile('real/stopddos/amp.TCP.reflection.SYNACK.pcap'), '--darknet', '10.10.10.0/24', '--db', db, '--detect', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    const ev = run(['events', '--db', db, '--type', 'reflection', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; victim: string; attackType: string; packets: number; details: { reflectors: number } });
+    assert.deepEqual(ev.map((e) => [e.type, e.victim, e.attackType, e.packets]), [['reflection', '10.10.10.0/24', 'syn-ack-reflection', 6651]]);
+    // 0.15 s of capture: no reflector passes corsaro3's DoS thresholds (≥ 25 packets over ≥ 60 s).
+    assert.equal(run(['events', '--db', db, '--type', 'dos']).stdout.trim(), 'no events');
+    assert.match(run(['events', '--db', db]).stdout, /syn-ack-reflection (5[89]|6[01])\d{2} reflectors, 1 min/);
+  });
 });
 
 describe('darkscope compact', () => {

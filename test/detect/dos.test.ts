@@ -114,6 +114,15 @@ describe('corsaro3 thresholds (methods.md TV-VEC-1..4)', () => {
     assert.ok(Math.abs(a.estimatedAttackPps - (120 / 119) * 2 ** 16) < 1e-6);
   });
 
+  it('a victim answering from 8333/TCP is a Bitcoin node (methods.md §6): service and label; 80 is http without it', () => {
+    const d = detector();
+    d.add(backscatter(evenly(120, 0, 119), { port: 8333 }));
+    const [a] = d.finish();
+    assert.deepEqual([a.victimPort, a.victimService, a.labels], [8333, 'bitcoin', ['bitcoin_backscatter']]);
+    const [h] = run(evenly(120, 0, 119));
+    assert.deepEqual([h.victimService, h.labels, h.victimCountry, h.victimAsn], ['http', [], null, null]);
+  });
+
   it('attack types from the replies (methods.md §3.1)', () => {
     assert.equal(attackType(1 << Response.RST_ACK), 'syn-flood-closed-port');
     assert.equal(attackType(1 << Response.RST), 'ack-flood');

@@ -1,0 +1,201 @@
+/**
+ * The detectors in a worker thread. Ingest's threads already keep about 1.7 of the
+ * machine's 2 cores busy (main: read, decode, classify, enrich, DuckDB's appends;
+ * DuckDB's own threads; the rollup and hash workers); on the main thread the detectors
+ * were added in series (ingest --detect ran at 0.57× ingest without). Here they run
+ * beside it on the same PacketBatches: batches come from a shared BatchPool, a message
+ * names a batch (its SharedArrayBuffer only the first time) and a row range, and the
+ * batch goes back to the pool only when the worker has read every range sent of it.
+ *
+ * Messages keep their order, so take() answers with the events ended by the rows sent
+ * before it: what FileDetectors.take() would return at that point on one thread (events
+ * stay committed with the chunk holding the record that ended them; see detectors.ts).
+ */
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { type BatchFlags, type BatchPool, PacketBatch } from '../decode/batch.js';
+import type { StoredEvent } from '../store/store.js';
+import { type DetectOptions, type DetectorDropped, type DetectorSpace, FileDetectors } from './detectors.js';
+
+type Request =
+  | { type: 'file'; fileId: number; space: DetectorSpace; opts: DetectOptions }
+  | { type: 'add'; id: number; buffer?: SharedArrayBuffer; capacity: number; flags: BatchFlags; from: number; to: number }
+  | { type: 'take'; req: number; discard: boolean }
+  | { type: 'finish'; req: number };
+
+type Reply =
+  | { type: 'done'; id: number }
+  | { type: 'events'; req: number; events: StoredEvent[]; dropped?: DetectorDropped }
+  | { type: 'error'; message: string };
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const views: PacketBatch[] = [];
+  let detectors: FileDetectors | null = null;
+  const need = () => {
+    if (!detectors) throw new Error('detector worker: rows before a file began');
+    return detectors;
+  };
+  port.on('message', (m: Request) => {
+    try {
+      if (m.type === 'file') detectors = new FileDetectors(m.space, m.fileId, m.opts);
+      else if (m.type === 'add') {
+        let b = views[m.id];
+        if (!b) views[m.id] = b = new PacketBatch(m.capacity, m.buffer);
+        b.flags = m.flags;
+        need().add(b, m.from, m.to);
+        port.postMessage({ type: 'done', id: m.id } satisfies Reply);
+      } else if (m.type === 'take') {
+        const events = need().take();
+        port.postMessage({ type: 'events', req: m.req, events: m.discard ? [] : events } satisfies Reply);
+      } else {
+        const d = need();
+        const events = d.finish();
+        port.postMessage({ type: 'events', req: m.req, events, dropped: d.dropped } satisfies Reply);
+        detectors = null;
+      }
+    } catch (e) {
+      port.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies Reply);
+    }
+  });
+}
+
+/** The main thread's handle on the detector worker (one per ingest run, files in turn). */
+export class DetectorWorker {
+  private readonly worker = new Worker(new URL(import.meta.url));
+  private readonly ids = new Map<PacketBatch, number>();
+  private readonly byId: PacketBatch[] = [];
+  private readonly sentBuffer: boolean[] = [];
+  /** Per batch id: ranges sent and not yet read by the worker; whether the main thread is done with it. */
+  private readonly outstanding: number[] = [];
+  private readonly released: boolean[] = [];
+  /** Per batch id: sent since it last went back to the pool. */
+  private readonly holding: boolean[] = [];
+  /** Batches out of the pool's reach because of the worker (sent, not yet back). */
+  private held = 0;
+  private nextReq = 1;
+  private readonly pending = new Map<number, { resolve: (r: { events: StoredEvent[]; dropped?: DetectorDropped }) => void; reject: (e: Error) => void }>();
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  private closing = false;
+
+  /**
+   * @param pool where batches return once read (it must be shared: BatchPool(rows, maxFree, true))
+   * @param maxHeld batches the worker may hold before room() waits (memory bound when it is the slower side)
+   */
+  constructor(
+    private readonly pool: BatchPool,
+    private readonly maxHeld = 12,
+  ) {
+    if (!pool.shared) throw new Error('DetectorWorker needs a shared BatchPool');
+    this.worker.on('message', (m: Reply) => this.onMessage(m));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => {
+      if (!this.closing) this.fail(new Error(`detector worker exited with code ${code}`));
+    });
+  }
+
+  private onMessage(m: Reply): void {
+    if (m.type === 'done') {
+      this.outstanding[m.id]--;
+      this.maybeRelease(m.id);
+    } else if (m.type === 'events') {
+      const p = this.pending.get(m.req);
+      this.pending.delete(m.req);
+      p?.resolve(m);
+    } else this.fail(new Error(`detector worker: ${m.message}`));
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  private maybeRelease(id: number): void {
+    if (this.outstanding[id] !== 0 || !this.released[id]) return;
+    this.released[id] = false;
+    this.holding[id] = false;
+    this.held--;
+    this.pool.release(this.byId[id]);
+    this.wake();
+  }
+
+  private request(m: { type: 'take'; discard: boolean } | { type: 'finish' }): Promise<{ events: StoredEvent[]; dropped?: DetectorDropped }> {
+    if (this.failure) return Promise.reject(this.failure);
+    const req = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(req, { resolve, reject });
+      this.worker.postMessage({ ...m, req } satisfies Request);
+    });
+  }
+
+  /** A file begins: fresh detector state (events do not span files). */
+  beginFile(fileId: number, space: DetectorSpace, opts: DetectOptions): void {
+    if (this.failure) throw this.failure;
+    this.worker.postMessage({ type: 'file', fileId, space, opts } satisfies Request);
+  }
+
+  /** Rows [from, to) of a classified, enriched (shared) batch, in record order. */
+  add(b: PacketBatch, from: number, to: number): void {
+    if (this.failure) throw this.failure;
+    if (from >= to) return;
+    let id = this.ids.get(b);
+    if (id === undefined) {
+      id = this.byId.length;
+      this.ids.set(b, id);
+      this.byId.push(b);
+      this.outstanding.push(0);
+      this.released.push(false);
+      this.holding.push(false);
+      this.sentBuffer.push(false);
+    }
+    if (!this.holding[id]) {
+      this.holding[id] = true;
+      this.held++;
+    }
+    this.outstanding[id]++;
+    const buffer = this.sentBuffer[id] ? undefined : (b.buffer as SharedArrayBuffer);
+    this.sentBuffer[id] = true;
+    this.worker.postMessage({ type: 'add', id, buffer, capacity: b.capacity, flags: b.flags, from, to } satisfies Request);
+  }
+
+  /** The main thread is done with the batch: it returns to the pool once the worker has read it. */
+  release(b: PacketBatch): void {
+    const id = this.ids.get(b);
+    if (id === undefined || !this.holding[id]) {
+      this.pool.release(b);
+      return;
+    }
+    this.released[id] = true;
+    this.maybeRelease(id);
+  }
+
+  /** Wait while the worker holds `maxHeld` batches. */
+  async room(): Promise<void> {
+    while (this.held >= this.maxHeld && !this.failure) await new Promise<void>((r) => (this.waiter = r));
+    if (this.failure) throw this.failure;
+  }
+
+  /** Events ended by the rows sent so far (discard: rebuilt state of a resume, already stored). */
+  async take(discard = false): Promise<StoredEvent[]> {
+    return (await this.request({ type: 'take', discard })).events;
+  }
+
+  /** End of the file: every open event ends; with the caps' drop counters. */
+  async finish(): Promise<{ events: StoredEvent[]; dropped: DetectorDropped }> {
+    const r = await this.request({ type: 'finish' });
+    return { events: r.events, dropped: r.dropped! };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}
