@@ -60,7 +60,11 @@ export interface ScanOptions {
   maxPairs: number;
   /** Destinations counted exactly per key; past it HyperLogLog (p = 10, 3.3 %). */
   exactDestinations: number;
-  /** Exact destination words (4 bytes) held by all keys together; past it keys estimate. */
+  /**
+   * Exact destination words (4 bytes) held by all keys together; past it keys estimate once
+   * they have minDestinations (so that the threshold is decided exactly). An estimate is
+   * never below the exact count it started from nor above the packets.
+   */
   exactWords: number;
   sweepSec: number;
   /** 2^32 / N (Darknet.extrapolationFactor). */
@@ -465,7 +469,9 @@ export class ScanDetector {
     const mode = ku[o + K_MODE], bo = ku[o + K_BLOCK], h = o + K_HDR, hd = this.keys.i32;
     const c = mode - 1, size = 8 << c, oldWords = 2 * size;
     const b = this.budget;
-    if (hd[h + H_N] > b.exactLimit || b.words + oldWords > b.limit) {
+    // Past the word budget a key estimates only once it has minDestinations exactly: the
+    // threshold decision stays exact (the overdraft is bounded: maxExtended blocks of ≤ 32 entries).
+    if (hd[h + H_N] > b.exactLimit || (b.words + oldWords > b.limit && hd[h + H_N] >= this.opts.minDestinations)) {
       // Estimates from here on: the exact entries seed the registers and this epoch's host list.
       const ao = this.apAlloc();
       const x = this.ex, a = this.ap, r = this.apB;
@@ -694,8 +700,9 @@ export class ScanDetector {
       hEpoch = hd[h + H_HEPOCH];
       if (mode === APPROX) {
         const regs = 4 * (bo + this.apHosts);
-        destinations = hllCount(this.apB, regs);
-        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = hllCount(this.apB, regs + (1 << HLL_P));
+        // H_N still holds the exact count when the key began estimating: a floor; packets a ceiling.
+        destinations = Math.min(packets, Math.max(hd[h + H_N], hllCount(this.apB, regs)));
+        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = Math.min(destinations, hllCount(this.apB, regs + (1 << HLL_P)));
         approximate = true;
         this.apFree.push(bo);
       } else {

@@ -125,7 +125,10 @@ export async function detectSurges(store: Store, range: { from: number; to: numb
   const events: StoredEvent[] = [];
   const byPort = await store.portActivity({ step: 'day', byCountry: false, from: histFrom, to: dayTo });
   const observed = [...new Set(byPort.map((r) => r.bucketMs))].sort((a, b) => a - b);
-  const firstSeen = await store.portFirstSeen();
+  // Nothing can be flagged before the baseline has its days (the last day has the most history).
+  const lastDay = dayTo - DAY;
+  const enoughHistory = observed.filter((b) => b < lastDay && b >= lastDay - o.baselineDays * DAY).length >= o.minBaselineDays;
+  const firstSeen = enoughHistory ? await store.portFirstSeen() : new Map<string, number>();
 
   // Port-level buckets found spoofed: a country's slice of them is spoofed too (random spoofed
   // sources spread over countries, and a small slice may lack the marks the whole shows).
@@ -192,9 +195,6 @@ export async function detectSurges(store: Store, range: { from: number; to: numb
     }
   };
 
-  // Nothing can be flagged before the baseline has its days (the last day has the most history).
-  const lastDay = dayTo - DAY;
-  const enoughHistory = observed.filter((b) => b < lastDay && b >= lastDay - o.baselineDays * DAY).length >= o.minBaselineDays;
   // Only ports with a day in range big enough to pass the floors can flag, by country or by
   // hour too (a slice is never bigger than its port's day): only they are fetched finer.
   const big = enoughHistory ? [...new Set(byPort.filter((r) => r.bucketMs >= dayFrom && (r.packets >= o.minPackets || r.sources >= o.minSources || r.sources >= o.newPortMinSources)).map(portKey))] : [];

@@ -232,6 +232,19 @@ describe('state in typed arrays (records, blocks and slots reused): the same eve
     for (const e of ev.slice(0, 2)) assert.ok(Math.abs(e.destinations - 40) <= 3, `${e.destinations}`);
   });
 
+  it('past the budget a key stays exact until it has minDestinations; an estimate lies between that count and the packets', () => {
+    // A budget of one block: the 12-destination key grows at 5 and 9 destinations (below 10) exactly
+    // anyway, so the ≥ 10 decision is exact; the 40-destination key estimates from 17 on.
+    const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16, exactWords: 16 });
+    const small = Array.from({ length: 12 }, (_, i) => ({ t: i * 0.01, dst: i, port: 23 }));
+    const big = Array.from({ length: 40 }, (_, i) => ({ t: 1 + i * 0.01, dst: 100 + i, port: 80 }));
+    d.add(probes([...small, ...big]));
+    const ev = d.finish().sort((a, b) => a.port - b.port);
+    assert.deepEqual(ev.map((e) => [e.port, e.approximate, e.approximate ? null : e.destinations]), [[23, false, 12], [80, true, null]]);
+    assert.ok(ev[1].destinations >= 17 && ev[1].destinations <= 40, `${ev[1].destinations}`);
+    assert.ok(ev[1].slash24s <= ev[1].destinations);
+  });
+
   it('a key that estimated starts exact again after its timeout; freed blocks come back empty', () => {
     const d = new ScanDetector({ extrapolationFactor: 2 ** 16, darknetSize: 1 << 16, exactDestinations: 16 });
     const first = Array.from({ length: 100 }, (_, i) => ({ t: i * 0.01, dst: i, port: 23 }));
