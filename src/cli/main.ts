@@ -10,6 +10,7 @@ import { compactCommand, ingestCommand } from './ingest.js';
 import { seriesCommand } from './series.js';
 import { eventsCommand } from './events.js';
 import { miraiCommand } from './mirai.js';
+import { reportCommand } from './report.js';
 import { sqlCommand } from './sql.js';
 import { topCommand } from './top.js';
 
@@ -92,15 +93,27 @@ export async function main(argv: string[]): Promise<number> {
     });
   program
     .command('events')
-    .description('detected events: scans, DoS attacks, infected hosts, surges, new ports, spoofed surges (ingest --detect)')
+    .description('detected events: scans, DoS attacks, SYN/ACK reflection, infected hosts, surges, new ports, spoofed surges (ingest --detect)')
     .option(...DB)
-    .option('--type <types>', 'scan, dos, infected, surge, new-port, spoofed-surge (comma-separated)')
+    .option('--type <types>', 'scan, dos, reflection, infected, surge, new-port, spoofed-surge (comma-separated)')
     .option('--from <time>', 'events ending at or after (ISO 8601)')
     .option('--to <time>', 'events starting before')
     .option('--limit <n>', 'rows', '1000')
     .option('--json', 'one JSON object per line')
     .action(async (opts) => {
       status = await eventsCommand(opts);
+    });
+  program
+    .command('report')
+    .description('a periodic report (TSUBAME, NPA, NICTER styles, or all of them with DoS, surges and the method) in Japanese or English, as Markdown, HTML or PDF')
+    .option(...DB)
+    .option('--period <period>', 'a quarter (2025Q2), a month (2025-06), a year (2025) or days FROM..TO (UTC)')
+    .option('--style <style>', 'tsubame, npa, nicter or full', 'full')
+    .option('--lang <lang>', 'ja or en', 'ja')
+    .option('--format <format>', 'md, html or pdf (default: from --out, else md)')
+    .option('--out <file>', 'output file (default: standard output; pdf needs it)')
+    .action(async (opts) => {
+      status = await reportCommand(opts);
     });
   program
     .command('sql')

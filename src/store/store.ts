@@ -221,6 +221,32 @@ export interface MiraiDay {
   telnetDomesticWithoutMirai: number;
 }
 
+/**
+ * The day figures periodic reports print (NPA, NICTER), from the rollups, per UTC day with
+ * packets. Sources are distinct per day (rollup source lists; IPv6 sources as 32-bit hashes).
+ */
+export interface ReportDay {
+  day: string;
+  packets: number;
+  sources: number;
+  /** From sources registered in the home country. */
+  domesticPackets: number;
+  domesticSources: number;
+  /** Backscatter (DoS victims' replies) and its distinct sources, the victims. */
+  backscatterPackets: number;
+  backscatterVictims: number;
+  /** Sources that probed (TCP SYN, UDP) at least `minPorts` distinct ports that day. */
+  portSweepers: number;
+}
+
+/** Packets and distinct sources over a whole selection. */
+export interface Totals {
+  packets: number;
+  sources: number;
+  /** UTC days with packets. */
+  days: number;
+}
+
 export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
 
 export interface SqlResult {
@@ -257,6 +283,10 @@ export interface Store {
   spoofEvidence(q: { from: number; to: number; port: number; proto: number; country?: string; kinds?: number[] }): Promise<SpoofEvidence>;
   /** Replace the events of `types` whose first time lies in [from, to) by `events` (one transaction). */
   putEvents(events: StoredEvent[], replace: { types: EventType[]; from: number; to: number }): Promise<void>;
+  /** Per-day report figures (UTC), from the rollups; `minPorts` for portSweepers (NPA: 100). */
+  reportDays(sel: Selection, minPorts: number): Promise<ReportDay[]>;
+  /** Packets, distinct sources and days with packets over a selection, from the rollups. */
+  totals(sel: Selection): Promise<Totals>;
   /** Mirai metrics per day (UTC), from the rollups. */
   miraiDays(sel: Selection): Promise<MiraiDay[]>;
   /** A read-only query by an analyst. */

@@ -12,7 +12,7 @@ import { formatIPv4, formatIPv6 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
 import { packCountry, unpackCountry } from '../../enrich/country.js';
 import { serviceLabel } from '../../enrich/services.js';
-import { KIND_RULES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
+import { KIND_RULES, TAG_RULES, TOOL_RULES, TrafficKind } from '../../classify/rules.js';
 import { compileFilter, type Dialect, type FilterExpr } from '../filter.js';
 import {
   type ChunkTransaction,
@@ -24,6 +24,8 @@ import {
   type EventQuery,
   type StoredEvent,
   type MiraiDay,
+  type ReportDay,
+  type Totals,
   type ActivityQuery,
   type ActivityRow,
   type EventType,
@@ -652,6 +654,52 @@ export class DuckDbStore implements Store {
       await c.run('ROLLBACK').catch(() => undefined);
       throw e;
     }
+  }
+
+  async reportDays(sel: Selection, minPorts: number): Promise<ReportDay[]> {
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const d = await this.latestDarknet();
+    const home = d ? packCountry(d.homeCountry) : 0;
+    params.push(Math.max(1, Math.floor(minPorts)));
+    const minP = `$${params.length}`;
+    const { TCP_SYN, UDP, BACKSCATTER } = TrafficKind;
+    const r = await rows(
+      this.conn,
+      `WITH f AS (SELECT time_bucket(INTERVAL 1 DAY, bucket)::DATE::VARCHAR AS day, country, kind, proto, port, packets, sources FROM ${rel}),
+       p AS (SELECT day, sum(packets)::UBIGINT AS packets, coalesce(sum(packets) FILTER (WHERE country = ${home}), 0)::UBIGINT AS dom_p,
+               coalesce(sum(packets) FILTER (WHERE kind = ${BACKSCATTER}), 0)::UBIGINT AS bs_p FROM f GROUP BY day),
+       s AS (SELECT day, count(DISTINCT s) AS n, count(DISTINCT s) FILTER (WHERE country = ${home}) AS dom_n, count(DISTINCT s) FILTER (WHERE kind = ${BACKSCATTER}) AS bs_n
+             FROM (SELECT day, country, kind, unnest(sources) AS s FROM f) GROUP BY day),
+       w AS (SELECT day, count(*) AS n FROM (SELECT day, s, count(DISTINCT (proto, port)) AS ports
+               FROM (SELECT day, proto, port, unnest(sources) AS s FROM f WHERE kind IN (${TCP_SYN}, ${UDP})) GROUP BY day, s) WHERE ports >= ${minP} GROUP BY day)
+       SELECT p.day, p.packets, p.dom_p, p.bs_p, coalesce(s.n, 0) AS n, coalesce(s.dom_n, 0) AS dom_n, coalesce(s.bs_n, 0) AS bs_n, coalesce(w.n, 0) AS sweepers
+       FROM p LEFT JOIN s USING (day) LEFT JOIN w USING (day) ORDER BY p.day`,
+      params,
+    );
+    return r.map((x) => ({
+      day: x.day as string,
+      packets: Number(x.packets),
+      sources: Number(x.n),
+      domesticPackets: Number(x.dom_p),
+      domesticSources: Number(x.dom_n),
+      backscatterPackets: Number(x.bs_p),
+      backscatterVictims: Number(x.bs_n),
+      portSweepers: Number(x.sweepers),
+    }));
+  }
+
+  async totals(sel: Selection): Promise<Totals> {
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const r = await rows(
+      this.conn,
+      `WITH f AS (SELECT bucket, packets, sources FROM ${rel})
+       SELECT coalesce(sum(packets), 0)::UBIGINT AS packets, (SELECT count(DISTINCT s) FROM (SELECT unnest(sources) AS s FROM f)) AS sources,
+         count(DISTINCT time_bucket(INTERVAL 1 DAY, bucket)) AS days FROM f`,
+      params,
+    );
+    return { packets: Number(r[0].packets), sources: Number(r[0].sources), days: Number(r[0].days) };
   }
 
   async miraiDays(sel: Selection): Promise<MiraiDay[]> {

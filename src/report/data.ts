@@ -1,0 +1,276 @@
+/**
+ * What a periodic report says, gathered from the store (rollups and events) as plain,
+ * language-neutral numbers; render.ts writes them in Japanese or English. Every figure
+ * here has one source: the rollups for counts and distinct sources, the events table
+ * for DoS attacks, reflection, surges and new ports.
+ */
+import { METHODS_VERSION, TrafficKind } from '../classify/rules.js';
+import type { GeoDb, GeoVersions } from '../enrich/geo.js';
+import { portsDataVersion, serviceLabel } from '../enrich/services.js';
+import type { MiraiDay, ReportDay, Selection, Store, StoredEvent } from '../store/store.js';
+import { type Period, periodDays, previousPeriod } from './period.js';
+
+export type ReportStyle = 'tsubame' | 'npa' | 'nicter' | 'full';
+export const REPORT_STYLES: readonly ReportStyle[] = ['tsubame', 'npa', 'nicter', 'full'];
+
+/** Ranked tables show the previous period's rank when the key was in its top this many. */
+export const PREVIOUS_RANK_DEPTH = 10;
+/** NPA: sources that probed at least this many ports in a day. */
+export const SWEEP_PORTS = 100;
+/** What the ranked tables count: probes (TCP SYN, UDP, ICMP echo, other TCP), not backscatter. */
+export const PROBE_KINDS = [TrafficKind.TCP_SYN, TrafficKind.UDP, TrafficKind.ICMP_ECHO, TrafficKind.TCP_OTHER];
+
+export interface RankedRow {
+  rank: number;
+  /** Port key ('23/tcp') or country code ('' unknown). */
+  key: string;
+  /** Ports: the TSUBAME label ('Telnet(23/TCP)'); countries: the code (named at rendering). */
+  label: string;
+  packets: number;
+  sources: number;
+  /** Rank in the previous period (within its top PREVIOUS_RANK_DEPTH), or null. */
+  prevRank: number | null;
+}
+
+export interface DailyValue {
+  day: string;
+  key: string;
+  packets: number;
+}
+
+export interface DosSummary {
+  attacks: number;
+  victims: number;
+  byCountry: { country: string; attacks: number; share: number }[];
+  byService: { label: string; port: number; proto: number; attacks: number; share: number }[];
+  bitcoin: { attacks: number; victims: number };
+  /** The largest attacks by packets (at most 10). */
+  largest: { victim: string; port: number | null; service: string | null; country: string | null; asn: number | null; asName: string | null; attackType: string; start: string; minutes: number; packets: number; estimatedPps: number }[];
+  perDay: { day: string; attacks: number }[];
+  reflection: { prefix: string; start: string; minutes: number; packets: number; reflectors: number }[];
+}
+
+export interface SurgeNote {
+  type: 'surge' | 'new-port' | 'spoofed-surge';
+  day: string;
+  granularity: string;
+  port: string;
+  country: string | null;
+  packets: number;
+  sources: number;
+  /** The strongest trigger: value against the baseline median, and the ratio. */
+  median: number | null;
+  ratio: number | null;
+  excludedSources: number;
+}
+
+export interface ReportData {
+  style: ReportStyle;
+  period: Period;
+  previous: Period;
+  generatedAt: string;
+  darknet: { sensors: { name: string; sizeV4: number }[]; sizeV4: number; homeCountry: string } | null;
+  coverage: { days: number; observedDays: number; missingDays: string[]; files: number };
+  totals: { packets: number; sources: number; probePackets: number };
+  /** Packets stored for the previous period (0: nothing to compare ranks with). */
+  previousPackets: number;
+  ports: RankedRow[];
+  portDays: DailyValue[];
+  countries: RankedRow[];
+  countryDays: DailyValue[];
+  mirai: MiraiDay[];
+  days: ReportDay[];
+  npa: {
+    accessesPerIpPerDay: number | null;
+    miraiPerIpPerDay: number | null;
+    sourcesPerDay: number;
+    domesticShare: number | null;
+    sweepersPerDay: number;
+    backscatterPerDay: number;
+    topVictimPorts: RankedRow[];
+  };
+  nicter: { totalPackets: number; perIp: number | null; secondsPerPacketPerIp: number | null; hosts: number; topPorts: RankedRow[]; topCountries: RankedRow[] };
+  dos: DosSummary;
+  surges: SurgeNote[];
+  method: { methods: string; geo: GeoVersions | null; ports: string; sweepPorts: number; previousRankDepth: number };
+}
+
+const DAY = 86_400_000;
+
+async function ranked(store: Store, by: 'port' | 'country', sel: Selection, prevSel: Selection, limit: number): Promise<RankedRow[]> {
+  const kinds = sel.kinds ?? PROBE_KINDS;
+  const now = await store.top({ ...sel, kinds, by, limit });
+  const before = await store.top({ ...prevSel, kinds, by, limit: PREVIOUS_RANK_DEPTH });
+  const keyOf = (r: { key: string; detail: Record<string, string | number | null> }) => (by === 'country' ? (r.key === 'unknown' ? '' : r.key) : r.key);
+  const prev = new Map(before.map((r, i) => [keyOf(r), i + 1]));
+  return now.map((r, i) => ({
+    rank: i + 1,
+    key: keyOf(r),
+    label: by === 'port' ? String(r.detail.label ?? r.key) : keyOf(r),
+    packets: r.packets,
+    sources: r.sources ?? 0,
+    prevRank: prev.get(keyOf(r)) ?? null,
+  }));
+}
+
+async function daily(store: Store, by: 'port' | 'country', sel: Selection, keys: RankedRow[]): Promise<DailyValue[]> {
+  if (!keys.length) return [];
+  const rows = await store.series({ ...sel, kinds: sel.kinds ?? PROBE_KINDS, by, step: { label: '1d', ms: DAY }, limit: keys.length });
+  const wanted = new Set(keys.map((k) => (by === 'country' && k.key === '' ? 'unknown' : k.key)));
+  return rows.filter((r) => wanted.has(r.key)).map((r) => ({ day: r.t.slice(0, 10), key: by === 'country' && r.key === 'unknown' ? '' : r.key, packets: r.packets }));
+}
+
+function dosSummary(attacks: StoredEvent[], reflections: StoredEvent[], geo: GeoDb | null): DosSummary {
+  type D = { victimCountry?: string | null; victimAsn?: number | null; victimService?: string | null; labels?: string[]; estimatedAttackPps?: number };
+  const share = (n: number) => (attacks.length ? n / attacks.length : 0);
+  const countries = new Map<string, number>();
+  const services = new Map<string, { label: string; port: number; proto: number; attacks: number }>();
+  const days = new Map<string, number>();
+  const btc = new Set<string>();
+  let btcAttacks = 0;
+  for (const e of attacks) {
+    const d = (e.details ?? {}) as D;
+    const cc = d.victimCountry ?? '';
+    countries.set(cc, (countries.get(cc) ?? 0) + 1);
+    const port = e.victimPort ?? 0;
+    const proto = e.proto ?? 0;
+    const k = `${port}/${proto}`;
+    const s = services.get(k) ?? { label: serviceLabel(port, proto), port, proto, attacks: 0 };
+    s.attacks++;
+    services.set(k, s);
+    const day = new Date(e.firstSec * 1000).toISOString().slice(0, 10);
+    days.set(day, (days.get(day) ?? 0) + 1);
+    if (d.labels?.includes('bitcoin_backscatter')) {
+      btcAttacks++;
+      btc.add(e.victim ?? '');
+    }
+  }
+  const byPackets = [...attacks].sort((a, b) => b.packets - a.packets || a.firstSec - b.firstSec).slice(0, 10);
+  return {
+    attacks: attacks.length,
+    victims: new Set(attacks.map((e) => e.victim)).size,
+    byCountry: [...countries].map(([country, n]) => ({ country, attacks: n, share: share(n) })).sort((a, b) => b.attacks - a.attacks || (a.country < b.country ? -1 : 1)).slice(0, 10),
+    byService: [...services.values()].map((s) => ({ ...s, share: share(s.attacks) })).sort((a, b) => b.attacks - a.attacks || a.port - b.port).slice(0, 10),
+    bitcoin: { attacks: btcAttacks, victims: btc.size },
+    largest: byPackets.map((e) => {
+      const d = (e.details ?? {}) as D;
+      const asn = d.victimAsn ?? null;
+      return {
+        victim: e.victim ?? '',
+        port: e.victimPort,
+        service: d.victimService ?? null,
+        country: d.victimCountry ?? null,
+        asn,
+        asName: asn && geo ? (geo.asName(asn) ?? null) : null,
+        attackType: e.attackType ?? '',
+        start: new Date(e.firstSec * 1000).toISOString(),
+        minutes: (e.lastSec - e.firstSec) / 60,
+        packets: e.packets,
+        estimatedPps: d.estimatedAttackPps ?? 0,
+      };
+    }),
+    perDay: [...days].sort().map(([day, n]) => ({ day, attacks: n })),
+    reflection: reflections.map((e) => {
+      const d = (e.details ?? {}) as { minutes?: number; reflectors?: number };
+      return { prefix: e.victim ?? '', start: new Date(e.firstSec * 1000).toISOString(), minutes: d.minutes ?? 0, packets: e.packets, reflectors: d.reflectors ?? 0 };
+    }),
+  };
+}
+
+function surgeNotes(events: StoredEvent[]): SurgeNote[] {
+  type T = { metric: string; value: number; median: number; ratio: number; score: number };
+  type D = { granularity?: string; port?: string; country?: string | null; packets?: number; sources?: number; triggers?: T[]; peak?: D; spoofing?: { excludedSources?: number } };
+  return events.map((e) => {
+    const d0 = (e.details ?? {}) as D;
+    const d = d0.peak ?? d0;
+    const t = [...(d.triggers ?? [])].sort((a, b) => b.score - a.score)[0];
+    return {
+      type: e.type as SurgeNote['type'],
+      day: new Date(e.firstSec * 1000).toISOString().slice(0, 10),
+      granularity: d0.granularity ?? 'day',
+      port: d0.port ?? d.port ?? serviceLabel(e.port ?? 0, e.proto ?? 6),
+      country: e.source,
+      packets: d.packets ?? e.packets,
+      sources: d.sources ?? 0,
+      median: t ? t.median : null,
+      ratio: t && Number.isFinite(t.ratio) ? t.ratio : null,
+      excludedSources: d.spoofing?.excludedSources ?? 0,
+    };
+  });
+}
+
+/** Gather a report's numbers for `period` (and its previous period) from the store. */
+export async function buildReport(store: Store, period: Period, style: ReportStyle, opts: { geo?: GeoDb | null; now?: Date } = {}): Promise<ReportData> {
+  const previous = previousPeriod(period);
+  const sel: Selection = { from: period.from, to: period.to };
+  const prevSel: Selection = { from: previous.from, to: previous.to };
+  const darknet = await store.latestDarknet();
+  const sizeV4 = darknet ? darknet.sensors.reduce((a, s) => a + s.sizeV4, 0) : 0;
+  const full = style === 'full';
+  const want = { tsubame: style === 'tsubame' || full, npa: style === 'npa' || full, nicter: style === 'nicter' || full };
+  const topN = want.nicter ? 10 : 5;
+
+  // One query at a time: the store has one connection.
+  const ports = await ranked(store, 'port', sel, prevSel, topN);
+  const countries = await ranked(store, 'country', sel, prevSel, topN);
+  const days = await store.reportDays(sel, SWEEP_PORTS);
+  const totals = await store.totals(sel);
+  const probeTotals = await store.totals({ ...sel, kinds: PROBE_KINDS });
+  const previousTotals = await store.totals(prevSel);
+  const mirai = await store.miraiDays(sel);
+  const files = await store.files();
+  const top5Ports = ports.slice(0, 5);
+  const top5Countries = countries.slice(0, 5);
+  const portDays = await daily(store, 'port', sel, top5Ports);
+  const countryDays = await daily(store, 'country', sel, top5Countries);
+  const back = [TrafficKind.BACKSCATTER];
+  const victimPorts = want.npa ? await ranked(store, 'port', { ...sel, kinds: back }, { ...prevSel, kinds: back }, 5) : [];
+  const events = full ? await store.events({ ...sel, types: ['dos', 'reflection', 'surge', 'new-port', 'spoofed-surge'], limit: 100_000 }) : [];
+
+  const all = periodDays(period);
+  const seen = new Set(days.map((d) => d.day));
+  const observed = days.length;
+  const sum = (f: (d: ReportDay) => number) => days.reduce((a, d) => a + f(d), 0);
+  const miraiTotal = mirai.reduce((a, d) => a + d.miraiPackets, 0);
+  const perIpDay = (n: number) => (sizeV4 > 0 && observed > 0 ? n / (sizeV4 * observed) : null);
+  const perIp = sizeV4 > 0 ? totals.packets / sizeV4 : null;
+  const fileCount = files.filter((f) => f.status === 'complete').length;
+
+  return {
+    style,
+    period,
+    previous,
+    generatedAt: (opts.now ?? new Date()).toISOString(),
+    darknet: darknet ? { sensors: darknet.sensors.map((s) => ({ name: s.name, sizeV4: s.sizeV4 })), sizeV4, homeCountry: darknet.homeCountry } : null,
+    coverage: { days: all.length, observedDays: observed, missingDays: all.filter((d) => !seen.has(d)), files: fileCount },
+    totals: { packets: totals.packets, sources: totals.sources, probePackets: probeTotals.packets },
+    previousPackets: previousTotals.packets,
+    ports: want.nicter ? ports : top5Ports,
+    portDays,
+    countries: want.nicter ? countries : top5Countries,
+    countryDays,
+    mirai,
+    days,
+    npa: {
+      accessesPerIpPerDay: perIpDay(totals.packets),
+      miraiPerIpPerDay: perIpDay(miraiTotal),
+      sourcesPerDay: observed ? sum((d) => d.sources) / observed : 0,
+      domesticShare: totals.packets ? sum((d) => d.domesticPackets) / totals.packets : null,
+      sweepersPerDay: observed ? sum((d) => d.portSweepers) / observed : 0,
+      backscatterPerDay: observed ? sum((d) => d.backscatterPackets) / observed : 0,
+      topVictimPorts: victimPorts,
+    },
+    nicter: {
+      totalPackets: totals.packets,
+      perIp,
+      // Seconds observed (days with packets) per packet reaching one darknet address.
+      secondsPerPacketPerIp: perIp ? (observed * 86_400) / perIp : null,
+      hosts: totals.sources,
+      topPorts: ports,
+      topCountries: countries,
+    },
+    dos: dosSummary(events.filter((e) => e.type === 'dos'), events.filter((e) => e.type === 'reflection'), opts.geo ?? null),
+    surges: surgeNotes(events.filter((e) => e.type === 'surge' || e.type === 'new-port' || e.type === 'spoofed-surge')),
+    method: { methods: METHODS_VERSION, geo: opts.geo?.versions ?? null, ports: portsDataVersion(), sweepPorts: SWEEP_PORTS, previousRankDepth: PREVIOUS_RANK_DEPTH },
+  };
+}
