@@ -15,6 +15,9 @@
  *          port` from the compacted rollups against the same answer from packets.
  *   detect `darkscope ingest --detect` against `ingest` without detectors, runs
  *          alternating in the same script (target ≥ 0.8×); peak RSS of both.
+ *   report a quarterly full report (ja) over a store of --report-packets (100M) packets
+ *          spread over 2026Q3: gather + render + HTML (target ≤ 2 s), the PDF apart,
+ *          against the top-5 ports computed from the packets table.
  *   geo    GeoDb lookups per second (country + ASN) on random and repeated
  *          addresses, and the Enricher's cached rate, against a plain typed-
  *          array binary search written inline (the reference).
@@ -40,6 +43,7 @@ interface Args {
   runs: number;
   suite: string;
   data: string;
+  reportPackets: number;
   pin: boolean;
   json: boolean;
   streamGb: number;
@@ -50,7 +54,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read,analyze,geo', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100, rssPackets: 50_000_000 };
+  const a: Args = { packets: 10_000_000, seed: 1, runs: 3, suite: 'read,analyze,geo', data: join(root, 'bench', 'data'), pin: true, json: false, streamGb: 100, rssPackets: 50_000_000, reportPackets: 100_000_000 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -66,6 +70,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-pin') a.pin = false;
     else if (k === '--stream-gb') a.streamGb = Number(v());
     else if (k === '--rss-packets') a.rssPackets = Number(v());
+    else if (k === '--report-packets') a.reportPackets = Number(v());
     else if (k === '--json') a.json = true;
     else throw new Error(`unknown option ${k}`);
   }
@@ -507,9 +512,62 @@ async function benchDetect(a: Args): Promise<Record<string, unknown>> {
   return res;
 }
 
+/**
+ * A quarterly full report over a store of --report-packets (100M) packets spread over 2026Q3
+ * (the mix at ~12.6 packets/s of simulated time): the store is built once (ingest --detect
+ * --compact, not timed) and kept in --data; then bench/report.ts, median of --runs.
+ */
+async function benchReport(a: Args): Promise<Record<string, unknown>> {
+  const packets = a.reportPackets;
+  mkdirSync(a.data, { recursive: true });
+  const Q3 = { start: Date.UTC(2026, 6, 1) / 1000, seconds: 92 * 86_400 };
+  const file = join(a.data, `mix-q3-${packets}-seed${a.seed}.pcap`);
+  const db = join(a.data, `bench-report-${packets}.duckdb`);
+  if (!existsSync(db)) {
+    if (!existsSync(file)) {
+      process.stderr.write(`generating ${file} …\n`);
+      await generateMix({ packets, seed: a.seed, out: file, startSec: Q3.start, pps: packets / Q3.seconds });
+    }
+    process.stderr.write(`ingesting into ${db} (once; kept for later runs) …\n`);
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [join(here, '..', 'src', 'cli', 'main.js'), 'ingest', '--darknet', '100.64.0.0/16,2001:db8::/32', '--db', db, '--compact', '--detect', '--quiet', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`ingest failed (${r.status})`);
+    process.stderr.write(`ingested in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  }
+  type Run = { packets: number; openMs: number; gatherMs: number; renderMs: number; reportMs: number; figures: number; referenceTopPortsFromPacketsMs: number; referenceMatches: boolean; pdfMs: number; pdfPages: number; pdfBytes: number };
+  const runs: Run[] = [];
+  for (let i = 0; i < a.runs; i++) runs.push(JSON.parse(timed(process.execPath, [join(here, 'report.js'), db, '2026Q3', 'full', 'ja'], false).out));
+  const m = (f: (r: Run) => number) => median(runs.map(f));
+  const res: Record<string, unknown> = {
+    suite: 'report',
+    packets: runs[0].packets,
+    runs: a.runs,
+    reportMs: m((r) => r.reportMs),
+    gatherMs: m((r) => r.gatherMs),
+    renderMs: m((r) => r.renderMs),
+    openMs: m((r) => r.openMs),
+    referenceTopPortsFromPacketsMs: m((r) => r.referenceTopPortsFromPacketsMs),
+    referenceMatches: runs.every((r) => r.referenceMatches),
+    pdfMs: m((r) => r.pdfMs),
+    pdfPages: runs[0].pdfPages,
+    pdfBytes: runs[0].pdfBytes,
+  };
+  if (!a.json)
+    process.stdout.write(
+      [
+        `report: a quarterly full report (ja) of 2026Q3 over ${runs[0].packets.toLocaleString('en')} stored packets, median of ${a.runs} runs (each its own process)`,
+        `  report (gather + render + HTML)  ${(res.reportMs as number).toFixed(0)} ms (gather ${(res.gatherMs as number).toFixed(0)}, render ${(res.renderMs as number).toFixed(0)}; ${runs[0].figures} figures; runs: ${runs.map((r) => r.reportMs.toFixed(0)).join(', ')} ms)   target ≤ 2000 ms`,
+        `  reference: top-5 ports from the packets table  ${(res.referenceTopPortsFromPacketsMs as number).toFixed(0)} ms (same ports: ${res.referenceMatches}); report/reference ${((res.reportMs as number) / (res.referenceTopPortsFromPacketsMs as number)).toFixed(2)}×`,
+        `  PDF (Chromium, apart)            ${(res.pdfMs as number).toFixed(0)} ms, ${res.pdfPages} pages, ${(res.pdfBytes as number).toLocaleString('en')} bytes`,
+        `  store open + GeoDb load          ${(res.openMs as number).toFixed(0)} ms (not in the report time)`,
+      ].join('\n') + '\n',
+    );
+  return res;
+}
+
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, store: benchStore, detect: benchDetect, stream: benchStream, geo: benchGeo };
+  const suites: Record<string, (a: Args) => Promise<Record<string, unknown>>> = { read: benchRead, analyze: benchAnalyze, store: benchStore, detect: benchDetect, report: benchReport, stream: benchStream, geo: benchGeo };
   const results: Record<string, unknown>[] = [];
   for (const name of a.suite === 'all' ? Object.keys(suites) : a.suite.split(',')) {
     const s = suites[name];

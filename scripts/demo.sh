@@ -1,50 +1,49 @@
 #!/usr/bin/env bash
-# Set up and run darkscope's main job on the embedded default: generate a
-# deterministic synthetic darknet observation (the darknet 100.64.0.0/16 and
-# 2001:db8::/32), then read and analyse it: what arrived, which tools sent it,
-# who the DDoS victims are, where the sources are registered; then store it in
-# a DuckDB observatory (exactly once) and query it.
-# (The pipeline grows with each issue: detect and report come next.)
+# darkscope's main job on the embedded default, from nothing to a published report:
+# set up (npm, Debian's Chromium and Japanese fonts), generate a deterministic synthetic
+# observation of two quarters (2026Q2 and 2026Q3: scans, Mirai waves, a JP surge on
+# 37215/TCP, DDoS backscatter from a Bitcoin node, a spoofed-SYN surge), ingest it into a
+# DuckDB observatory with the detectors, and write the quarterly report for 2026Q3 in
+# Japanese and English (HTML and PDF). The paths are printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+./scripts/setup.sh chromium fonts-ipafont-gothic
 out=${DARKSCOPE_OUT:-out}
 mkdir -p "$out"
-capture="$out/demo-mix.pcap"
-echo "== generating a synthetic darknet mix (200,000 packets, seed 1) → $capture"
-node dist/bench/gen-mix.js --packets 200000 --seed 1 --out "$capture" >/dev/null
-echo "== darkscope read $capture"
-./bin/darkscope read "$capture"
-echo
-echo "== darkscope analyze --darknet 100.64.0.0/16,2001:db8::/32 $capture"
-./bin/darkscope analyze --darknet 100.64.0.0/16,2001:db8::/32 --top 10 "$capture" | tee "$out/demo-analysis.txt"
-./bin/darkscope analyze --quiet --json --darknet 100.64.0.0/16,2001:db8::/32 "$capture" > "$out/demo-analysis.json"
+capture="$out/demo-quarters.pcap"
+config="$out/demo-darknet.yaml"
 db="$out/demo.duckdb"
+echo "== generating two quarters of a synthetic darknet observation (seed 7) → $capture"
+node dist/bench/gen-quarters.js --out "$capture" --darknet "$config" --truth "$out/demo-truth.json"
+echo "== the darknet: $config"
+cat "$config"
 rm -f "$db" "$db.wal"
 echo
-echo "== darkscope ingest --db $db $capture"
-./bin/darkscope ingest --darknet 100.64.0.0/16,2001:db8::/32 --db "$db" --compact "$capture"
+echo "== darkscope ingest --config $config --detect --db $db $capture"
+./bin/darkscope ingest --config "$config" --detect --db "$db" "$capture"
 echo "== the same file again: nothing is added"
 ./bin/darkscope ingest --db "$db" --quiet "$capture"
 echo
-echo "== darkscope top --by port --db $db"
-./bin/darkscope top --by port --limit 10 --db "$db"
+echo "== darkscope top --by port --from 2026-07-01 --to 2026-10-01"
+./bin/darkscope top --by port --limit 5 --from 2026-07-01 --to 2026-10-01 --db "$db"
 echo
-echo "== darkscope top --by country --db $db"
-./bin/darkscope top --by country --limit 5 --db "$db"
+echo "== darkscope events --type dos,reflection,surge,new-port,spoofed-surge --limit 12"
+./bin/darkscope events --type dos,reflection,spoofed-surge,new-port,surge --limit 12 --db "$db"
 echo
-echo "== darkscope series --by port --step 5m --limit 3 --db $db"
-./bin/darkscope series --by port --step 5m --limit 3 --db "$db"
+echo "== darkscope mirai --from 2026-07-20 --to 2026-07-27 (domestic 23/TCP sources with and without the Mirai feature)"
+./bin/darkscope mirai --from 2026-07-20 --to 2026-07-27 --db "$db"
 echo
-echo "== darkscope mirai --db $db"
-./bin/darkscope mirai --db "$db"
-echo
-echo "== darkscope export --where 'tool:mirai and dport in (23,2323)' → $out/demo-mirai.csv"
-./bin/darkscope export --db "$db" --format csv --where 'tool:mirai and dport in (23,2323)' --out "$out/demo-mirai.csv"
+echo "== darkscope report --period 2026Q3 (full: TSUBAME, NPA, NICTER, DoS, surges, method)"
+for lang in ja en; do
+  ./bin/darkscope report --db "$db" --period 2026Q3 --lang "$lang" --out "$out/report-2026Q3-$lang.html"
+  ./bin/darkscope report --db "$db" --period 2026Q3 --lang "$lang" --out "$out/report-2026Q3-$lang.pdf"
+done
+./bin/darkscope report --db "$db" --period 2026Q3 --style tsubame --lang ja --out "$out/report-2026Q3-tsubame-ja.md"
 if [ -f ../shared/data/lab/telescope_all.pcap ]; then
   echo
   echo "== darkscope analyze ../shared/data/lab/telescope_all.pcap (real zmap, masscan, nmap, hping3 and Linux backscatter in a namespace lab; darknet 100.64.0.0/22)"
   ./bin/darkscope analyze --darknet 100.64.0.0/22 --top 5 ../shared/data/lab/telescope_all.pcap
 fi
 echo
-echo "== done: the capture is $capture; the analysis is in $out/demo-analysis.txt and $out/demo-analysis.json; the store is $db (try: ./bin/darkscope sql \"SELECT * FROM ingest_ledger\" --db $db)"
+echo "== done. The quarterly report: $out/report-2026Q3-ja.pdf (and .html; English: $out/report-2026Q3-en.pdf, .html;"
+echo "   TSUBAME style in Markdown: $out/report-2026Q3-tsubame-ja.md). The store is $db (try: ./bin/darkscope report --db $db --period 2026Q2 --style npa)."

@@ -50,17 +50,28 @@ export interface DosSummary {
   reflection: { prefix: string; start: string; minutes: number; packets: number; reflectors: number }[];
 }
 
+/**
+ * Surges as a report lists them: a run of consecutive flagged days of one port (its
+ * flagged source regions folded in), or the hours of a day whose port was not flagged
+ * as a whole; spoofed surges one per port and day.
+ */
 export interface SurgeNote {
   type: 'surge' | 'new-port' | 'spoofed-surge';
-  day: string;
-  granularity: string;
+  granularity: 'day' | 'hour';
   port: string;
+  /** Null: the port's traffic as a whole; else a region flagged alone. */
   country: string | null;
+  first: string;
+  last: string;
+  /** Days (day runs) or hours (hour runs) flagged. */
+  buckets: number;
+  /** The peak bucket's packets and sources; its baseline median and ratio. */
   packets: number;
   sources: number;
-  /** The strongest trigger: value against the baseline median, and the ratio. */
   median: number | null;
   ratio: number | null;
+  /** Regions flagged with the port in the run, by packets of their peak. */
+  regions: { country: string; packets: number }[];
   excludedSources: number;
 }
 
@@ -135,7 +146,9 @@ function dosSummary(attacks: StoredEvent[], reflections: StoredEvent[], geo: Geo
     const port = e.victimPort ?? 0;
     const proto = e.proto ?? 0;
     const k = `${port}/${proto}`;
-    const s = services.get(k) ?? { label: serviceLabel(port, proto), port, proto, attacks: 0 };
+    // The victim's service as the DoS detector named it (bitcoin for 8333), else TSUBAME's label.
+    const bare = `${port}/${proto === 6 ? 'TCP' : proto === 17 ? 'UDP' : `proto ${proto}`}`;
+    const s = services.get(k) ?? { label: d.victimService ? `${d.victimService}(${bare})` : serviceLabel(port, proto), port, proto, attacks: 0 };
     s.attacks++;
     services.set(k, s);
     const day = new Date(e.firstSec * 1000).toISOString().slice(0, 10);
@@ -179,24 +192,83 @@ function dosSummary(attacks: StoredEvent[], reflections: StoredEvent[], geo: Geo
 
 function surgeNotes(events: StoredEvent[]): SurgeNote[] {
   type T = { metric: string; value: number; median: number; ratio: number; score: number };
-  type D = { granularity?: string; port?: string; country?: string | null; packets?: number; sources?: number; triggers?: T[]; peak?: D; spoofing?: { excludedSources?: number } };
-  return events.map((e) => {
+  type D = { granularity?: string; port?: string; country?: string | null; packets?: number; sources?: number; triggers?: T[]; peak?: D; hours?: number; spoofing?: { excludedSources?: number } };
+  const day = (e: StoredEvent) => new Date(e.firstSec * 1000).toISOString().slice(0, 10);
+  const one = (e: StoredEvent) => {
     const d0 = (e.details ?? {}) as D;
     const d = d0.peak ?? d0;
     const t = [...(d.triggers ?? [])].sort((a, b) => b.score - a.score)[0];
     return {
       type: e.type as SurgeNote['type'],
-      day: new Date(e.firstSec * 1000).toISOString().slice(0, 10),
-      granularity: d0.granularity ?? 'day',
+      granularity: (d0.granularity === 'hour' ? 'hour' : 'day') as SurgeNote['granularity'],
       port: d0.port ?? d.port ?? serviceLabel(e.port ?? 0, e.proto ?? 6),
       country: e.source,
+      first: day(e),
+      last: new Date(e.lastSec * 1000 - 1).toISOString().slice(0, 10),
+      buckets: d0.hours ?? 1,
       packets: d.packets ?? e.packets,
       sources: d.sources ?? 0,
       median: t ? t.median : null,
       ratio: t && Number.isFinite(t.ratio) ? t.ratio : null,
+      regions: [] as SurgeNote['regions'],
       excludedSources: d.spoofing?.excludedSources ?? 0,
     };
-  });
+  };
+  const notes = events.map(one);
+  const next = (d: string) => new Date(Date.parse(d) + 86_400_000).toISOString().slice(0, 10);
+  const out: SurgeNote[] = [];
+  // Spoofed: one per port and day (the biggest of its day and hour buckets).
+  const spoofed = new Map<string, SurgeNote>();
+  for (const n of notes.filter((x) => x.type === 'spoofed-surge')) {
+    const k = `${n.port} ${n.first}`;
+    const cur = spoofed.get(k);
+    if (!cur || n.sources > cur.sources) spoofed.set(k, n);
+  }
+  // Whole-port day runs of each type and port.
+  const runs = new Map<string, SurgeNote>();
+  const dayRows = notes.filter((x) => x.type !== 'spoofed-surge' && x.granularity === 'day').sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const covering = new Map<string, SurgeNote>(); // 'port day' → its whole-port run
+  for (const n of dayRows.filter((x) => x.country === null)) {
+    const k = `${n.type} ${n.port}`;
+    const cur = runs.get(k);
+    if (cur && next(cur.last) === n.first) {
+      cur.last = n.first;
+      cur.buckets++;
+      if (n.packets > cur.packets) Object.assign(cur, { packets: n.packets, sources: n.sources, ratio: n.ratio });
+    } else {
+      const run = { ...n };
+      runs.set(k, run);
+      out.push(run);
+    }
+    covering.set(`${n.port} ${n.first}`, runs.get(k)!);
+  }
+  // Regions: folded into the port's run of that day, else runs of their own.
+  const regionRuns = new Map<string, SurgeNote>();
+  for (const n of dayRows.filter((x) => x.country !== null)) {
+    const run = covering.get(`${n.port} ${n.first}`);
+    if (run) {
+      const r = run.regions.find((x) => x.country === n.country);
+      if (r) r.packets = Math.max(r.packets, n.packets);
+      else run.regions.push({ country: n.country!, packets: n.packets });
+      continue;
+    }
+    const k = `${n.type} ${n.port} ${n.country}`;
+    const cur = regionRuns.get(k);
+    if (cur && next(cur.last) === n.first) {
+      cur.last = n.first;
+      cur.buckets++;
+      if (n.packets > cur.packets) Object.assign(cur, { packets: n.packets, sources: n.sources, ratio: n.ratio });
+    } else {
+      const run = { ...n };
+      regionRuns.set(k, run);
+      out.push(run);
+    }
+  }
+  // Hours: only of days whose port was not flagged as a whole (bursts within a quiet day).
+  for (const n of notes.filter((x) => x.type !== 'spoofed-surge' && x.granularity === 'hour')) if (!covering.has(`${n.port} ${n.first}`)) out.push(n);
+  for (const r of out) r.regions.sort((a, b) => b.packets - a.packets || (a.country < b.country ? -1 : 1));
+  out.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : a.port < b.port ? -1 : a.port > b.port ? 1 : 0));
+  return [...out, ...spoofed.values()];
 }
 
 /** Gather a report's numbers for `period` (and its previous period) from the store. */

@@ -29,7 +29,10 @@ export function escapeHtml(s: string): string {
  * that would make a heading, list or quote.
  */
 export function escapeMarkdown(s: string): string {
-  return escapeHtml(s.replace(/\r?\n/g, ' '))
+  // Quotes need no escaping in Markdown text; <, > and & do (inline HTML, entities).
+  return s
+    .replace(/\r?\n/g, ' ')
+    .replace(/[&<>]/g, (c) => HTML_ESCAPES[c])
     .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
     .replace(/^(#|>|[-+](?=\s))/, '\\$1')
     .replace(/^(\d+)([.)])(?=\s)/, '$1\\$2');

@@ -39,6 +39,13 @@ export function formatNumber(n: number, digits: number, lang: Lang): string {
   return n.toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** A measured figure: three significant digits below 10 (0.0312), one decimal above (1,234.5). */
+export function formatFigure(n: number, lang: Lang): string {
+  if (n === 0 || !Number.isFinite(n)) return formatInt(n || 0, lang);
+  if (Math.abs(n) < 10) return n.toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-US', { maximumSignificantDigits: 3 });
+  return formatNumber(n, 1, lang);
+}
+
 export function formatPercent(x: number, lang: Lang, digits = 1): string {
   return `${formatNumber(100 * x, digits, lang)}%`;
 }

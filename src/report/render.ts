@@ -7,7 +7,7 @@
 import { barChart, lineChart, type SeriesPoint } from './charts.js';
 import type { DailyValue, RankedRow, ReportData } from './data.js';
 import type { Block, ReportDocument } from './document.js';
-import { countryLabel, formatInt, formatNumber, formatPercent, type Lang, ordinal, periodLabel, previousName } from './i18n.js';
+import { countryLabel, formatFigure, formatInt, formatNumber, formatPercent, type Lang, ordinal, periodLabel, previousName } from './i18n.js';
 import { periodDays } from './period.js';
 
 type Str = { ja: string; en: string };
@@ -25,12 +25,12 @@ function rowLabel(r: RankedRow, kind: 'port' | 'country', lang: Lang): string {
   return kind === 'port' ? r.label : countryLabel(r.key, lang);
 }
 
-function rankedTable(rows: RankedRow[], kind: 'port' | 'country', caption: string, data: ReportData, lang: Lang): Block {
+function rankedTable(rows: RankedRow[], kind: 'port' | 'country', caption: string, data: ReportData, lang: Lang, keyHead?: string): Block {
   const prev = previousName(data.period, lang);
   const head =
     lang === 'ja'
-      ? ['順位', `${prev}の順位`, kind === 'port' ? '宛先ポート番号' : '送信元地域', 'パケット数', '送信元数']
-      : ['Rank', `Rank in ${prev}`, kind === 'port' ? 'Destination port' : 'Source region', 'Packets', 'Sources'];
+      ? ['順位', `${prev}の順位`, keyHead ?? (kind === 'port' ? '宛先ポート番号' : '送信元地域'), 'パケット数', '送信元数']
+      : ['Rank', `Rank in ${prev}`, keyHead ?? (kind === 'port' ? 'Destination port' : 'Source region'), 'Packets', 'Sources'];
   return {
     t: 'table',
     caption,
@@ -158,7 +158,7 @@ async function tsubame(data: ReportData, lang: Lang, blocks: Block[], n: { table
 async function npa(data: ReportData, lang: Lang, blocks: Block[], n: { table: number; fig: number }): Promise<void> {
   const x = (s: Str) => L(lang, s);
   const v = data.npa;
-  const f1 = (y: number | null) => (y === null ? '-' : formatNumber(y, 1, lang));
+  const f1 = (y: number | null) => (y === null ? '-' : formatFigure(y, lang));
   blocks.push({ t: 'h2', text: x({ ja: '観測統計（1日・1IPアドレス当たり）', en: 'Observation statistics (per day and sensor IP address)' }), id: 'npa' });
   blocks.push({
     t: 'table',
@@ -169,9 +169,9 @@ async function npa(data: ReportData, lang: Lang, blocks: Block[], n: { table: nu
       [x({ ja: 'アクセス件数（1日・1IPアドレス当たり）', en: 'Accesses per day per sensor IP address' }), f1(v.accessesPerIpPerDay)],
       [x({ ja: 'うちMiraiの特徴を持つもの（1日・1IPアドレス当たり）', en: 'of which with the Mirai feature (per day per IP)' }), f1(v.miraiPerIpPerDay)],
       [x({ ja: '国内からのアクセスの割合', en: 'Share of accesses from domestic sources' }), v.domesticShare === null ? '-' : formatPercent(v.domesticShare, lang)],
-      [x({ ja: '送信元IPアドレス数（1日当たり）', en: 'Source IP addresses per day' }), formatNumber(v.sourcesPerDay, 1, lang)],
-      [x({ ja: `1日に${data.method.sweepPorts}以上のポートにアクセスした送信元数（1日当たり）`, en: `Sources reaching ≥ ${data.method.sweepPorts} ports in a day (per day)` }), formatNumber(v.sweepersPerDay, 1, lang)],
-      [x({ ja: 'DoS攻撃被害観測（跳ね返りパケット、1日当たり）', en: 'DoS backscatter packets per day' }), formatNumber(v.backscatterPerDay, 1, lang)],
+      [x({ ja: '送信元IPアドレス数（1日当たり）', en: 'Source IP addresses per day' }), formatFigure(v.sourcesPerDay, lang)],
+      [x({ ja: `1日に${data.method.sweepPorts}以上のポートにアクセスした送信元数（1日当たり）`, en: `Sources reaching ≥ ${data.method.sweepPorts} ports in a day (per day)` }), formatFigure(v.sweepersPerDay, lang)],
+      [x({ ja: 'DoS攻撃被害観測（跳ね返りパケット、1日当たり）', en: 'DoS backscatter packets per day' }), formatFigure(v.backscatterPerDay, lang)],
     ],
   });
   n.table++;
@@ -211,7 +211,7 @@ async function npa(data: ReportData, lang: Lang, blocks: Block[], n: { table: nu
   }
   if (v.topVictimPorts.length) {
     blocks.push({ t: 'h3', text: x({ ja: 'DoS攻撃被害観測：跳ね返りパケットの送信元ポート トップ5', en: 'DoS backscatter: top 5 victim ports' }) });
-    blocks.push(rankedTable(v.topVictimPorts, 'port', x({ ja: `表${n.table}：跳ね返りパケットの送信元ポート（被害ポート）`, en: `Table ${n.table}: victims' ports in backscatter` }), data, lang));
+    blocks.push(rankedTable(v.topVictimPorts, 'port', x({ ja: `表${n.table}：跳ね返りパケットの送信元ポート（被害ポート）`, en: `Table ${n.table}: victims' ports in backscatter` }), data, lang, x({ ja: '被害ポート', en: 'Victim port' })));
     n.table++;
   }
 }
@@ -228,8 +228,8 @@ function nicter(data: ReportData, lang: Lang, blocks: Block[], n: { table: numbe
     rows: [
       [x({ ja: '総観測パケット数', en: 'Packets observed' }), formatInt(v.totalPackets, lang)],
       [x({ ja: '観測IPアドレス数（IPv4）', en: 'Darknet IPv4 addresses' }), formatInt(data.darknet?.sizeV4 ?? 0, lang)],
-      [x({ ja: '1IPアドレス当たりの総観測パケット数', en: 'Packets per darknet IP address' }), v.perIp === null ? '-' : formatNumber(v.perIp, 1, lang)],
-      [x({ ja: '1IPアドレスに何秒に1回パケットが届いたか', en: 'One packet per IP address every … seconds' }), v.secondsPerPacketPerIp === null ? '-' : formatNumber(v.secondsPerPacketPerIp, 1, lang)],
+      [x({ ja: '1IPアドレス当たりの総観測パケット数', en: 'Packets per darknet IP address' }), v.perIp === null ? '-' : formatFigure(v.perIp, lang)],
+      [x({ ja: '1IPアドレスに何秒に1回パケットが届いたか', en: 'One packet per IP address every … seconds' }), v.secondsPerPacketPerIp === null ? '-' : formatFigure(v.secondsPerPacketPerIp, lang)],
       [x({ ja: 'ユニークホスト数（送信元）', en: 'Distinct hosts (sources)' }), formatInt(v.hosts, lang)],
     ],
   });
@@ -238,8 +238,8 @@ function nicter(data: ReportData, lang: Lang, blocks: Block[], n: { table: numbe
     blocks.push({
       t: 'p',
       text: x({
-        ja: `これは、ダークネットの1IPアドレスに約${formatNumber(v.secondsPerPacketPerIp, 1, lang)}秒に1回パケットが届いた計算になります。`,
-        en: `That is one packet reaching each darknet address about every ${formatNumber(v.secondsPerPacketPerIp, 1, lang)} seconds.`,
+        ja: `これは、ダークネットの1IPアドレスに約${formatFigure(v.secondsPerPacketPerIp, lang)}秒に1回パケットが届いた計算になります。`,
+        en: `That is one packet reaching each darknet address about every ${formatFigure(v.secondsPerPacketPerIp, lang)} seconds.`,
       }),
     });
   if (data.style === 'nicter') {
@@ -338,21 +338,23 @@ function surges(data: ReportData, lang: Lang, blocks: Block[], n: { table: numbe
   }
   if (real.length) {
     const type = (t: string) => (t === 'new-port' ? x({ ja: '新規ポート', en: 'new port' }) : x({ ja: '急増', en: 'surge' }));
-    const gran = (g: string) => (g === 'hour' ? x({ ja: '時間', en: 'hourly' }) : x({ ja: '日', en: 'daily' }));
+    const when = (s: { first: string; last: string }) => (s.first === s.last ? s.first : `${s.first}〜${s.last}`.replace('〜', lang === 'ja' ? '〜' : ' to '));
+    const regions = (s: (typeof real)[number]) =>
+      s.country !== null ? countryLabel(s.country, lang) : s.regions.length ? s.regions.slice(0, 5).map((r) => countryLabel(r.country, lang)).join(lang === 'ja' ? '、' : ', ') + (s.regions.length > 5 ? (lang === 'ja' ? ' ほか' : ', …') : '') : '-';
     blocks.push({
       t: 'table',
-      caption: x({ ja: `表${n.table}：検出した急増と新規ポート`, en: `Table ${n.table}: surges and new ports detected` }),
-      head: x({ ja: '日付|種別|単位|ポート|送信元地域|パケット数|送信元数|基準値(中央値)|倍率', en: 'Day|Type|Unit|Port|Source region|Packets|Sources|Baseline (median)|Ratio' }).split('|'),
-      align: ['l', 'l', 'l', 'l', 'l', 'r', 'r', 'r', 'r'],
+      caption: x({ ja: `表${n.table}：検出した急増と新規ポート（連続する日はまとめて、値はピーク）`, en: `Table ${n.table}: surges and new ports detected (consecutive days together; values at the peak)` }),
+      head: x({ ja: '期間|種別|ポート|地域|日数・時間数|パケット数|送信元数|基準値(中央値)|倍率', en: 'When|Type|Port|Regions|Days or hours|Packets|Sources|Baseline (median)|Ratio' }).split('|'),
+      align: ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r'],
       rows: real.slice(0, 40).map((s) => [
-        s.day,
-        type(s.type),
-        gran(s.granularity),
+        when(s),
+        `${type(s.type)}${s.granularity === 'hour' ? x({ ja: '（時間）', en: ' (hourly)' }) : ''}`,
         s.port,
-        s.country === null ? x({ ja: '全体', en: 'all' }) : countryLabel(s.country, lang),
+        regions(s),
+        `${s.buckets}${s.granularity === 'hour' ? x({ ja: '時間', en: ' h' }) : x({ ja: '日', en: ' d' })}`,
         formatInt(s.packets, lang),
         formatInt(s.sources, lang),
-        s.median === null ? '-' : formatNumber(s.median, 1, lang),
+        s.median === null ? '-' : formatFigure(s.median, lang),
         s.ratio === null ? '-' : `${formatNumber(s.ratio, 1, lang)}×`,
       ]),
     });
@@ -362,8 +364,8 @@ function surges(data: ReportData, lang: Lang, blocks: Block[], n: { table: numbe
     blocks.push({
       t: 'p',
       text: x({
-        ja: `${s.day}の${s.port}宛ての急増（送信元${formatInt(s.sources, lang)}）は、送信元の大半が1〜2パケットのみで、経路上に存在しないアドレスや末尾が0/255のアドレスを含むことから、送信元を詐称したSYNパケットによるものと判断しました。感染ホストの数には含めていません（除外した送信元：${formatInt(s.excludedSources, lang)}）。`,
-        en: `The surge on ${s.port} on ${s.day} (${formatInt(s.sources, lang)} sources) is spoofed SYNs, not infections: nearly every source sent one or two packets, and they include non-routable addresses and addresses ending in .0 or .255. They are left out of host counts (${formatInt(s.excludedSources, lang)} sources excluded).`,
+        ja: `${s.first}の${s.port}宛ての急増（送信元${formatInt(s.sources, lang)}）は、送信元の大半が1〜2パケットのみで、経路上に存在しないアドレスや末尾が0/255のアドレスを含むことから、送信元を詐称したSYNパケットによるものと判断しました。感染ホストの数には含めていません（除外した送信元：${formatInt(s.excludedSources, lang)}）。`,
+        en: `The surge on ${s.port} on ${s.first} (${formatInt(s.sources, lang)} sources) is spoofed SYNs, not infections: nearly every source sent one or two packets, and they include non-routable addresses and addresses ending in .0 or .255. They are left out of host counts (${formatInt(s.excludedSources, lang)} sources excluded).`,
       }),
     });
   }
