@@ -101,6 +101,18 @@ function trigger(metric: Trigger['metric'], value: number, hist: number[], min: 
 
 const portKey = (r: { port: number; proto: number }) => `${r.port}/${r.proto}`;
 
+/** First index of sorted `xs` whose value is ≥ x. */
+function lowerBound(xs: number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A series (one port, or one port × country) as bucket → row. */
 function seriesOf(rows: ActivityRow[]): Map<string, Map<number, ActivityRow>> {
   const m = new Map<string, Map<number, ActivityRow>>();
@@ -137,9 +149,12 @@ export async function detectSurges(store: Store, range: { from: number; to: numb
     for (const [key, s] of series) {
       for (const [bucket, r] of s) {
         if (bucket < dayFrom || bucket >= dayTo) continue;
-        const hist = observedBuckets.filter((b) => b < bucket && b >= bucket - o.baselineDays * DAY);
+        // Below both floors nothing can trigger (and a new port needs its sources): skip the baseline.
+        const mayNewPort = granularity === 'day' && r.country === null && r.sources >= o.newPortMinSources;
+        if (r.packets < o.minPackets && r.sources < o.minSources && !mayNewPort) continue;
+        const hist = observedBuckets.slice(lowerBound(observedBuckets, bucket - o.baselineDays * DAY), lowerBound(observedBuckets, bucket));
         if (hist.length < o.minBaselineDays * (step === DAY ? 1 : 24)) continue;
-        const newPort = granularity === 'day' && r.country === null && (firstSeen.get(key) ?? bucket) >= bucket && r.sources >= o.newPortMinSources;
+        const newPort = mayNewPort && (firstSeen.get(key) ?? bucket) >= bucket;
         const triggers = [
           trigger('packets', r.packets, hist.map((b) => s.get(b)?.packets ?? 0), o.minPackets, o),
           trigger('sources', r.sources, hist.map((b) => s.get(b)?.sources ?? 0), o.minSources, o),
