@@ -92,6 +92,13 @@ interface Trigger {
 }
 
 function trigger(metric: Trigger['metric'], value: number, hist: number[], min: number, o: SurgeOptions): Trigger | null {
+  if (value < min) return null;
+  // Without sorting: when more than half the baseline lies above value / minRatio, so does its
+  // median, and the ratio falls short (most buckets of a busy port end here).
+  const cut = value / o.minRatio;
+  let above = 0;
+  for (const h of hist) if (h > cut) above++;
+  if (above * 2 > hist.length) return null;
   const b = baseline(hist);
   const score = (value - b.median) / b.scale;
   const ratio = b.median > 0 ? value / b.median : Infinity;
@@ -135,8 +142,12 @@ export async function detectSurges(store: Store, range: { from: number; to: numb
   const dayTo = Math.ceil(range.to / DAY) * DAY;
   const histFrom = dayFrom - o.baselineDays * DAY;
   const events: StoredEvent[] = [];
-  const byPort = await store.portActivity({ step: 'day', byCountry: false, from: histFrom, to: dayTo });
-  const observed = [...new Set(byPort.map((r) => r.bucketMs))].sort((a, b) => a - b);
+  // Only ports whose packets in range could pass a floor (sources never exceed packets): on a
+  // busy telescope most of the 65,536 ports see a few random probes a day and can never flag.
+  const floor = Math.min(o.minPackets, o.minSources, o.newPortMinSources);
+  const byPort = await store.portActivity({ step: 'day', byCountry: false, from: histFrom, to: dayTo, active: { from: dayFrom, minPackets: floor } });
+  // Days the telescope saw probes (a day without any is a gap, not a zero, in every baseline).
+  const observed = await store.activeDays({ from: histFrom, to: dayTo, kinds: [1, 2] });
   // Nothing can be flagged before the baseline has its days (the last day has the most history).
   const lastDay = dayTo - DAY;
   const enoughHistory = observed.filter((b) => b < lastDay && b >= lastDay - o.baselineDays * DAY).length >= o.minBaselineDays;

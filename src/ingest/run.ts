@@ -114,7 +114,14 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   // Surges need the store's history: a pass over the days these files touched, after them.
   if (opts.detect) {
     const span = detectSpan(outcomes);
-    if (span) await detectSurges(store, span, opts.detect === true ? {} : opts.detect.surge);
+    if (span) {
+      await store.setWorkload('query');
+      try {
+        await detectSurges(store, span, opts.detect === true ? {} : opts.detect.surge);
+      } finally {
+        await store.setWorkload('ingest');
+      }
+    }
   }
   // Merging split rollup rows is tidying, not correctness (queries merge them anyway): on request.
   if (opts.compact) await store.compact();

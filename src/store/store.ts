@@ -79,6 +79,8 @@ export interface ActivityQuery extends Selection {
   byCountry: boolean;
   /** Only these ports ("port/proto number" keys, e.g. "37215/6"); all when absent. */
   ports?: string[];
+  /** Only ports with a bucket of at least `minPackets` packets at or after `from` (the rest of their history included). */
+  active?: { from: number; minPackets: number };
 }
 
 export interface ActivityRow {
@@ -277,12 +279,20 @@ export interface Store {
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Probe packets and distinct sources per bucket × port (× country), from the rollups. */
   portActivity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /** UTC days (ms) with packets of the selection, in order. */
+  activeDays(sel: Selection): Promise<number[]>;
   /** First day (ms) each probed port ("port/proto" key) was seen, over the whole store. */
   portFirstSeen(): Promise<Map<string, number>>;
   /** Spoofing evidence of one bucket's probes on a port (from the packets table). */
   spoofEvidence(q: { from: number; to: number; port: number; proto: number; country?: string; kinds?: number[] }): Promise<SpoofEvidence>;
   /** Replace the events of `types` whose first time lies in [from, to) by `events` (one transaction). */
   putEvents(events: StoredEvent[], replace: { types: EventType[]; from: number; to: number }): Promise<void>;
+  /**
+   * What the store is doing now: ingest keeps its memory small (DuckDB: 96 MB); passes that
+   * query history after ingest (the surge pass) get the memory queries have (1 GB): a busy
+   * port's day rollup row alone can hold a 32 MiB source list.
+   */
+  setWorkload(w: 'ingest' | 'query'): Promise<void>;
   /** Per-day report figures (UTC), from the rollups; `minPorts` for portSweepers (NPA: 100). */
   reportDays(sel: Selection, minPorts: number): Promise<ReportDay[]>;
   /** Packets, distinct sources and days with packets over a selection, from the rollups. */

@@ -125,7 +125,16 @@ export class DuckDbStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly readOnly: boolean,
+    /** The limit asked for at open (kept whatever the workload), or null for the defaults. */
+    private readonly memoryLimit: string | null = null,
   ) {}
+
+  async setWorkload(w: 'ingest' | 'query'): Promise<void> {
+    const limit = this.memoryLimit ?? (w === 'query' || this.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT);
+    // A setting, not data: still only a size goes into the statement.
+    if (!/^\d+(\.\d+)?\s*[KMGT]?i?B$/i.test(limit)) throw new StoreError('query', `memory limit ${JSON.stringify(limit)} is not a size such as 96MB or 1GB`);
+    await this.conn.run(`SET memory_limit = '${limit}'`);
+  }
 
   static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
     let instance: DuckDBInstance;
@@ -142,7 +151,7 @@ export class DuckDbStore implements Store {
       throw openError(path, e);
     }
     const conn = await instance.connect();
-    const store = new DuckDbStore(path, instance, conn, Boolean(opts.readOnly));
+    const store = new DuckDbStore(path, instance, conn, Boolean(opts.readOnly), opts.memoryLimit ?? null);
     try {
       await store.migrate();
       if (opts.externalAccess === false) await conn.run('SET enable_external_access = false; SET lock_configuration = true');
@@ -594,11 +603,20 @@ export class DuckDbStore implements Store {
     const rel = this.rollupRelation({ ...q, kinds: q.kinds ?? [1, 2] }, params, q.step);
     const step = q.step === 'hour' ? 'INTERVAL 1 HOUR' : 'INTERVAL 1 DAY';
     const country = q.byCountry ? ', country' : '';
-    let keep = '';
+    const conds: string[] = [];
     if (q.ports) {
       if (!q.ports.length) return [];
-      keep = `WHERE (CAST(port AS VARCHAR) || '/' || CAST(proto AS VARCHAR)) IN (${q.ports.map((k) => { params.push(k); return `$${params.length}`; }).join(', ')})`;
+      conds.push(`(CAST(port AS VARCHAR) || '/' || CAST(proto AS VARCHAR)) IN (${q.ports.map((k) => { params.push(k); return `$${params.length}`; }).join(', ')})`);
     }
+    if (q.active) {
+      // Ports with a bucket of at least `min` packets from `from` on (cheap: packet sums, no source lists).
+      const d = duckDialect(params);
+      const act = this.rollupRelation({ from: q.active.from, to: q.to, kinds: q.kinds ?? [1, 2] }, params, q.step);
+      conds.push(
+        `(port, proto) IN (SELECT port, proto FROM (SELECT time_bucket(${step}, bucket) AS b, port, proto, sum(packets) AS n FROM ${act} GROUP BY ALL) WHERE n >= ${d.param(q.active.minPackets, 'UBIGINT')})`,
+      );
+    }
+    const keep = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     // Distinct sources through a DISTINCT over unnested rows: a hash aggregate DuckDB can spill
     // (list_distinct over whole groups ran out of ingest's 96 MB on 10M packets of 65k ports).
     const g = `b, proto, port${country}`;
@@ -612,6 +630,13 @@ export class DuckDbStore implements Store {
       params,
     );
     return r.map((x) => ({ bucketMs: Number(x.b), proto: x.proto as number, port: x.port as number, country: q.byCountry ? unpackCountry(x.country as number) : null, packets: Number(x.packets), sources: Number(x.sources) }));
+  }
+
+  async activeDays(sel: Selection): Promise<number[]> {
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const r = await rows(this.conn, `SELECT DISTINCT epoch_ms(time_bucket(INTERVAL 1 DAY, bucket)) AS d FROM ${rel} ORDER BY d`, params);
+    return r.map((x) => Number(x.d));
   }
 
   async portFirstSeen(): Promise<Map<string, number>> {
