@@ -27,8 +27,11 @@ echo
 echo "== darkscope top --by port --from 2026-07-01 --to 2026-10-01"
 ./bin/darkscope top --by port --limit 5 --from 2026-07-01 --to 2026-10-01 --db "$db"
 echo
-echo "== darkscope events --type dos,reflection,surge,new-port,spoofed-surge --limit 12"
-./bin/darkscope events --type dos,reflection,spoofed-surge,new-port,surge --limit 12 --db "$db"
+echo "== darkscope events --type dos,spoofed-surge,new-port (DDoS victims seen through backscatter; the spoofed SYN surge; a new port)"
+./bin/darkscope events --type dos,spoofed-surge,new-port --db "$db"
+echo
+echo "== darkscope events --type surge --from 2026-07-31 --to 2026-08-03 (the JP wave on 37215/TCP)"
+./bin/darkscope events --type surge --from 2026-07-31 --to 2026-08-03 --limit 8 --db "$db"
 echo
 echo "== darkscope mirai --from 2026-07-20 --to 2026-07-27 (domestic 23/TCP sources with and without the Mirai feature)"
 ./bin/darkscope mirai --from 2026-07-20 --to 2026-07-27 --db "$db"

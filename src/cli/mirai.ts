@@ -19,7 +19,7 @@ export async function miraiCommand(opts: SelectionOptions & { json?: boolean; cs
   const rows = days.map((d) => [
     d.day,
     d.miraiPackets,
-    d.perSensor.map((p) => `${p.sensor} ${p.perIp === null ? '-' : p.perIp.toFixed(1)}`).join('; ') || '-',
+    d.perSensor.map((p) => `${p.sensor} ${p.perIp === null ? '-' : p.perIp >= 10 ? p.perIp.toFixed(1) : p.perIp.toPrecision(3)}`).join('; ') || '-',
     d.miraiSources,
     d.miraiSourcesDomestic,
     d.telnetDomesticWithMirai,

@@ -228,20 +228,21 @@ function surgeNotes(events: StoredEvent[]): SurgeNote[] {
   const runs = new Map<string, SurgeNote>();
   const dayRows = notes.filter((x) => x.type !== 'spoofed-surge' && x.granularity === 'day').sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
   const covering = new Map<string, SurgeNote>(); // 'port day' → its whole-port run
-  for (const n of dayRows.filter((x) => x.country === null)) {
-    const k = `${n.type} ${n.port}`;
-    const cur = runs.get(k);
+  // A flagged day extends its key's run when it follows the run's last day; else it starts one.
+  const extend = (m: Map<string, SurgeNote>, k: string, n: SurgeNote): SurgeNote => {
+    const cur = m.get(k);
     if (cur && next(cur.last) === n.first) {
       cur.last = n.first;
       cur.buckets++;
       if (n.packets > cur.packets) Object.assign(cur, { packets: n.packets, sources: n.sources, ratio: n.ratio });
-    } else {
-      const run = { ...n };
-      runs.set(k, run);
-      out.push(run);
+      return cur;
     }
-    covering.set(`${n.port} ${n.first}`, runs.get(k)!);
-  }
+    const run = { ...n };
+    m.set(k, run);
+    out.push(run);
+    return run;
+  };
+  for (const n of dayRows.filter((x) => x.country === null)) covering.set(`${n.port} ${n.first}`, extend(runs, `${n.type} ${n.port}`, n));
   // Regions: folded into the port's run of that day, else runs of their own.
   const regionRuns = new Map<string, SurgeNote>();
   for (const n of dayRows.filter((x) => x.country !== null)) {
@@ -252,17 +253,7 @@ function surgeNotes(events: StoredEvent[]): SurgeNote[] {
       else run.regions.push({ country: n.country!, packets: n.packets });
       continue;
     }
-    const k = `${n.type} ${n.port} ${n.country}`;
-    const cur = regionRuns.get(k);
-    if (cur && next(cur.last) === n.first) {
-      cur.last = n.first;
-      cur.buckets++;
-      if (n.packets > cur.packets) Object.assign(cur, { packets: n.packets, sources: n.sources, ratio: n.ratio });
-    } else {
-      const run = { ...n };
-      regionRuns.set(k, run);
-      out.push(run);
-    }
+    extend(regionRuns, `${n.type} ${n.port} ${n.country}`, n);
   }
   // Hours: only of days whose port was not flagged as a whole (bursts within a quiet day).
   for (const n of notes.filter((x) => x.type !== 'spoofed-surge' && x.granularity === 'hour')) if (!covering.has(`${n.port} ${n.first}`)) out.push(n);

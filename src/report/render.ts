@@ -97,36 +97,36 @@ function compressDays(days: string[]): string[] {
   return out;
 }
 
+/** A TSUBAME table (top 5 with the previous rank), its sentences and its daily figure. */
+async function rankedSection(kind: 'port' | 'country', rows: RankedRow[], values: DailyValue[], data: ReportData, lang: Lang, blocks: Block[], n: { table: number; fig: number }): Promise<void> {
+  const x = (s: Str) => L(lang, s);
+  const port = kind === 'port';
+  blocks.push({
+    t: 'h2',
+    text: port ? x({ ja: '宛先ポート番号別パケット観測数 トップ5', en: 'Top 5 destination ports by packets' }) : x({ ja: '送信元地域別パケット観測数 トップ5', en: 'Top 5 source regions by packets' }),
+    id: port ? 'tsubame-ports' : 'tsubame-regions',
+  });
+  const caption = port ? x({ ja: `表${n.table}：宛先ポート番号トップ5`, en: `Table ${n.table}: top 5 destination ports` }) : x({ ja: `表${n.table}：送信元地域トップ5`, en: `Table ${n.table}: top 5 source regions` });
+  blocks.push(rankedTable(rows, kind, caption, data, lang));
+  n.table++;
+  blocks.push({ t: 'p', text: rankSentences(rows, kind, data, lang) });
+  const pts = dailyPoints(rows, values, kind, data, lang);
+  if (pts.points.length)
+    blocks.push({
+      t: 'figure',
+      id: `fig${n.fig}`,
+      caption: port
+        ? x({ ja: `図${n.fig}：宛先ポート番号トップ5のパケット観測数の推移（日別）`, en: `Figure ${n.fig}: daily packets to the top 5 destination ports` })
+        : x({ ja: `図${n.fig}：送信元地域トップ5のパケット観測数の推移（日別）`, en: `Figure ${n.fig}: daily packets from the top 5 source regions` }),
+      svg: await lineChart({ ...pts, xTitle: x({ ja: '日付 (UTC)', en: 'Day (UTC)' }), yTitle: x({ ja: 'パケット数', en: 'Packets' }) }),
+    });
+  n.fig++;
+}
+
 async function tsubame(data: ReportData, lang: Lang, blocks: Block[], n: { table: number; fig: number }): Promise<void> {
   const x = (s: Str) => L(lang, s);
-  const ports = data.ports.slice(0, 5);
-  const countries = data.countries.slice(0, 5);
-  blocks.push({ t: 'h2', text: x({ ja: '宛先ポート番号別パケット観測数 トップ5', en: 'Top 5 destination ports by packets' }), id: 'tsubame-ports' });
-  blocks.push(rankedTable(ports, 'port', x({ ja: `表${n.table}：宛先ポート番号トップ5`, en: `Table ${n.table}: top 5 destination ports` }), data, lang));
-  n.table++;
-  blocks.push({ t: 'p', text: rankSentences(ports, 'port', data, lang) });
-  const pp = dailyPoints(ports, data.portDays, 'port', data, lang);
-  if (pp.points.length)
-    blocks.push({
-      t: 'figure',
-      id: `fig${n.fig}`,
-      caption: x({ ja: `図${n.fig}：宛先ポート番号トップ5のパケット観測数の推移（日別）`, en: `Figure ${n.fig}: daily packets to the top 5 destination ports` }),
-      svg: await lineChart({ ...pp, xTitle: x({ ja: '日付 (UTC)', en: 'Day (UTC)' }), yTitle: x({ ja: 'パケット数', en: 'Packets' }) }),
-    });
-  n.fig++;
-  blocks.push({ t: 'h2', text: x({ ja: '送信元地域別パケット観測数 トップ5', en: 'Top 5 source regions by packets' }), id: 'tsubame-regions' });
-  blocks.push(rankedTable(countries, 'country', x({ ja: `表${n.table}：送信元地域トップ5`, en: `Table ${n.table}: top 5 source regions` }), data, lang));
-  n.table++;
-  blocks.push({ t: 'p', text: rankSentences(countries, 'country', data, lang) });
-  const cp = dailyPoints(countries, data.countryDays, 'country', data, lang);
-  if (cp.points.length)
-    blocks.push({
-      t: 'figure',
-      id: `fig${n.fig}`,
-      caption: x({ ja: `図${n.fig}：送信元地域トップ5のパケット観測数の推移（日別）`, en: `Figure ${n.fig}: daily packets from the top 5 source regions` }),
-      svg: await lineChart({ ...cp, xTitle: x({ ja: '日付 (UTC)', en: 'Day (UTC)' }), yTitle: x({ ja: 'パケット数', en: 'Packets' }) }),
-    });
-  n.fig++;
+  await rankedSection('port', data.ports.slice(0, 5), data.portDays, data, lang, blocks, n);
+  await rankedSection('country', data.countries.slice(0, 5), data.countryDays, data, lang, blocks, n);
   const home = data.darknet?.homeCountry ?? 'JP';
   blocks.push({ t: 'h2', text: x({ ja: `Telnet(23/TCP)宛てパケットを送信する国内(${home})の送信元数`, en: `Domestic (${home}) sources of packets to Telnet(23/TCP)` }), id: 'tsubame-mirai' });
   const with_ = x({ ja: 'Miraiの特徴あり', en: 'with the Mirai feature' });
