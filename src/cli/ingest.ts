@@ -92,6 +92,8 @@ function progressBreak(): string {
 export async function compactCommand(opts: { db?: string }, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const store = await DuckDbStore.open(opts.db ?? DEFAULT_DB_PATH);
   try {
+    // Not an ingest: the memory of queries (counting a large store's day rows needs more than 96 MB).
+    await store.setWorkload('query');
     const t0 = performance.now();
     const before = await store.rollupRows();
     const ranges = await store.compact();

@@ -111,7 +111,7 @@ const DAY = 86_400_000;
 async function ranked(store: Store, by: 'port' | 'country', sel: Selection, prevSel: Selection, limit: number): Promise<RankedRow[]> {
   const kinds = sel.kinds ?? PROBE_KINDS;
   const now = await store.top({ ...sel, kinds, by, limit });
-  const before = await store.top({ ...prevSel, kinds, by, limit: PREVIOUS_RANK_DEPTH });
+  const before = await store.top({ ...prevSel, kinds, by, limit: PREVIOUS_RANK_DEPTH, withSources: false });
   const keyOf = (r: { key: string; detail: Record<string, string | number | null> }) => (by === 'country' ? (r.key === 'unknown' ? '' : r.key) : r.key);
   const prev = new Map(before.map((r, i) => [keyOf(r), i + 1]));
   return now.map((r, i) => ({
@@ -125,10 +125,8 @@ async function ranked(store: Store, by: 'port' | 'country', sel: Selection, prev
 }
 
 async function daily(store: Store, by: 'port' | 'country', sel: Selection, keys: RankedRow[]): Promise<DailyValue[]> {
-  if (!keys.length) return [];
-  const rows = await store.series({ ...sel, kinds: sel.kinds ?? PROBE_KINDS, by, step: { label: '1d', ms: DAY }, limit: keys.length });
-  const wanted = new Set(keys.map((k) => (by === 'country' && k.key === '' ? 'unknown' : k.key)));
-  return rows.filter((r) => wanted.has(r.key)).map((r) => ({ day: r.t.slice(0, 10), key: by === 'country' && r.key === 'unknown' ? '' : r.key, packets: r.packets }));
+  const rows = await store.dailyPackets({ ...sel, kinds: sel.kinds ?? PROBE_KINDS }, by, keys.map((k) => (by === 'country' && k.key === '' ? 'unknown' : k.key)));
+  return rows.map((r) => ({ day: r.day, key: by === 'country' && r.key === 'unknown' ? '' : r.key, packets: r.packets }));
 }
 
 function dosSummary(attacks: StoredEvent[], reflections: StoredEvent[], geo: GeoDb | null): DosSummary {
@@ -278,8 +276,8 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
   const countries = await ranked(store, 'country', sel, prevSel, topN);
   const days = await store.reportDays(sel, SWEEP_PORTS);
   const totals = await store.totals(sel);
-  const probeTotals = await store.totals({ ...sel, kinds: PROBE_KINDS });
-  const previousTotals = await store.totals(prevSel);
+  const probeTotals = await store.totals({ ...sel, kinds: PROBE_KINDS }, false);
+  const previousTotals = await store.totals(prevSel, false);
   const mirai = await store.miraiDays(sel);
   const files = await store.files();
   const top5Ports = ports.slice(0, 5);
@@ -306,7 +304,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
     generatedAt: (opts.now ?? new Date()).toISOString(),
     darknet: darknet ? { sensors: darknet.sensors.map((s) => ({ name: s.name, sizeV4: s.sizeV4 })), sizeV4, homeCountry: darknet.homeCountry } : null,
     coverage: { days: all.length, observedDays: observed, missingDays: all.filter((d) => !seen.has(d)), files: fileCount },
-    totals: { packets: totals.packets, sources: totals.sources, probePackets: probeTotals.packets },
+    totals: { packets: totals.packets, sources: totals.sources ?? 0, probePackets: probeTotals.packets },
     previousPackets: previousTotals.packets,
     ports: want.nicter ? ports : top5Ports,
     portDays,
@@ -328,7 +326,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
       perIp,
       // Seconds observed (days with packets) per packet reaching one darknet address.
       secondsPerPacketPerIp: perIp ? (observed * 86_400) / perIp : null,
-      hosts: totals.sources,
+      hosts: totals.sources ?? 0,
       topPorts: ports,
       topCountries: countries,
     },

@@ -176,6 +176,8 @@ export interface Selection {
 export interface TopQuery extends Selection {
   by: TopDimension;
   limit: number;
+  /** false: the ranking only (packets), no distinct sources (null): far cheaper over long ranges. */
+  withSources?: boolean;
 }
 
 export interface TopRow {
@@ -244,7 +246,8 @@ export interface ReportDay {
 /** Packets and distinct sources over a whole selection. */
 export interface Totals {
   packets: number;
-  sources: number;
+  /** Null when not asked for. */
+  sources: number | null;
   /** UTC days with packets. */
   days: number;
 }
@@ -295,8 +298,10 @@ export interface Store {
   setWorkload(w: 'ingest' | 'query'): Promise<void>;
   /** Per-day report figures (UTC), from the rollups; `minPorts` for portSweepers (NPA: 100). */
   reportDays(sel: Selection, minPorts: number): Promise<ReportDay[]>;
-  /** Packets, distinct sources and days with packets over a selection, from the rollups. */
-  totals(sel: Selection): Promise<Totals>;
+  /** Packets, distinct sources (unless withSources is false) and days with packets over a selection, from the rollups. */
+  totals(sel: Selection, withSources?: boolean): Promise<Totals>;
+  /** Packets per UTC day of the given keys (ports '23/tcp' or country codes), from the rollups: no source lists read. */
+  dailyPackets(sel: Selection, by: 'port' | 'country', keys: string[]): Promise<{ day: string; key: string; packets: number }[]>;
   /** Mirai metrics per day (UTC), from the rollups. */
   miraiDays(sel: Selection): Promise<MiraiDay[]>;
   /** A read-only query by an analyst. */

@@ -133,7 +133,13 @@ export class DuckDbStore implements Store {
     const limit = this.memoryLimit ?? (w === 'query' || this.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT);
     // A setting, not data: still only a size goes into the statement.
     if (!/^\d+(\.\d+)?\s*[KMGT]?i?B$/i.test(limit)) throw new StoreError('query', `memory limit ${JSON.stringify(limit)} is not a size such as 96MB or 1GB`);
-    await this.conn.run(`SET memory_limit = '${limit}'`);
+    try {
+      await this.conn.run(`SET memory_limit = '${limit}'`);
+    } catch (e) {
+      // Going back down fails while DuckDB holds more than the lower limit (a large store's
+      // table metadata): the higher limit stays, which costs memory, never correctness.
+      if (w === 'query') throw e;
+    }
   }
 
   static async open(path: string = DEFAULT_DB_PATH, opts: OpenOptions = {}): Promise<DuckDbStore> {
@@ -321,6 +327,17 @@ export class DuckDbStore implements Store {
    * answers unchanged (queries merge rows of a key anyway); the next ingest finishes them.
    */
   async compact(): Promise<number> {
+    // Merging a busy port's rows merges its source lists (tens of MiB each on a quarter of a
+    // large telescope): compaction gets the memory of queries, not ingest's.
+    await this.setWorkload('query');
+    try {
+      return await this.compactPending();
+    } finally {
+      await this.setWorkload('ingest');
+    }
+  }
+
+  private async compactPending(): Promise<number> {
     const c = this.conn;
     const pending = (await rows(c, 'SELECT count(*) AS n FROM rollup_pending'))[0].n as number;
     if (pending === 0) return 0;
@@ -459,10 +476,10 @@ export class DuckDbStore implements Store {
     switch (q.by) {
       case 'port': {
         const rel = this.rollupRelation(DuckDbStore.portDefaults(q), params);
-        const r = await this.ranked(rel, ['proto', 'port'], '', 'proto, port', limit, params);
+        const r = await this.ranked(rel, ['proto', 'port'], '', 'proto, port', limit, params, q.withSources !== false);
         return r.map((x) => {
           const proto = x.proto === 6 ? 'tcp' : x.proto === 17 ? 'udp' : String(x.proto);
-          return { key: `${x.port}/${proto}`, packets: x.packets as number, sources: x.sources as number, detail: { port: x.port as number, proto, label: proto === 'tcp' || proto === 'udp' ? serviceLabel(x.port as number, proto) : `${x.port}/${proto}` } };
+          return { key: `${x.port}/${proto}`, packets: x.packets as number, sources: x.sources as number | null, detail: { port: x.port as number, proto, label: proto === 'tcp' || proto === 'udp' ? serviceLabel(x.port as number, proto) : `${x.port}/${proto}` } };
         });
       }
       case 'country':
@@ -470,11 +487,11 @@ export class DuckDbStore implements Store {
       case 'sensor': {
         const col = q.by;
         const rel = `(SELECT ${col} AS k, packets, sources FROM ${this.rollupRelation(q, params)} ${col === 'country' ? 'WHERE ip_version <> 0' : ''})`;
-        const r = await this.ranked(rel, ['k'], '', '(k = 0), k', limit, params);
+        const r = await this.ranked(rel, ['k'], '', '(k = 0), k', limit, params, q.withSources !== false);
         return r.map((x) => {
           const k = x.k as number;
           const key = col === 'country' ? unpackCountry(k) || 'unknown' : col === 'kind' ? (KIND_RULES.find((r) => r.bit === k)?.label ?? String(k)) : (sensors.get(k) ?? (k === 0 ? '(not monitored)' : String(k)));
-          return { key, packets: x.packets as number, sources: x.sources as number, detail: { code: k } };
+          return { key, packets: x.packets as number, sources: x.sources as number | null, detail: { code: k } };
         });
       }
       case 'tool': {
@@ -526,8 +543,10 @@ export class DuckDbStore implements Store {
    * sources of the top `limit` keys only, from their lists unnested: a query over months of
    * rollups touches the lists of ten keys, not of every port.
    */
-  private async ranked(rel: string, keys: string[], where: string, order: string, limit: number, params: DuckDBValue[]): Promise<Record<string, unknown>[]> {
+  private async ranked(rel: string, keys: string[], where: string, order: string, limit: number, params: DuckDBValue[], withSources = true): Promise<Record<string, unknown>[]> {
     const k = keys.join(', ');
+    // A ranking alone (e.g. the previous period's ranks) needs no source lists: packet sums only.
+    if (!withSources) return rows(this.conn, `SELECT ${k}, sum(packets)::UBIGINT AS packets, NULL AS sources FROM ${rel} ${where} GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}`, params);
     return rows(
       this.conn,
       `WITH r AS (SELECT * FROM ${rel} ${where}),
@@ -689,16 +708,21 @@ export class DuckDbStore implements Store {
     params.push(Math.max(1, Math.floor(minPorts)));
     const minP = `$${params.length}`;
     const { TCP_SYN, UDP, BACKSCATTER } = TrafficKind;
+    // Per (day, source): domestic, backscatter. Sweepers apart, on the (day, source) pairs with at
+    // least minPorts probe rows first (a source's distinct ports never exceed its rows): the
+    // distinct count over every pair took twice as long on a quarter of 100M packets.
     const r = await rows(
       this.conn,
-      `WITH f AS (SELECT time_bucket(INTERVAL 1 DAY, bucket)::DATE::VARCHAR AS day, country, kind, proto, port, packets, sources FROM ${rel}),
+      `WITH f AS (SELECT time_bucket(INTERVAL 1 DAY, bucket)::DATE AS day, country, kind, proto, port, packets, sources FROM ${rel}),
        p AS (SELECT day, sum(packets)::UBIGINT AS packets, coalesce(sum(packets) FILTER (WHERE country = ${home}), 0)::UBIGINT AS dom_p,
                coalesce(sum(packets) FILTER (WHERE kind = ${BACKSCATTER}), 0)::UBIGINT AS bs_p FROM f GROUP BY day),
-       s AS (SELECT day, count(DISTINCT s) AS n, count(DISTINCT s) FILTER (WHERE country = ${home}) AS dom_n, count(DISTINCT s) FILTER (WHERE kind = ${BACKSCATTER}) AS bs_n
-             FROM (SELECT day, country, kind, unnest(sources) AS s FROM f) GROUP BY day),
-       w AS (SELECT day, count(*) AS n FROM (SELECT day, s, count(DISTINCT (proto, port)) AS ports
-               FROM (SELECT day, proto, port, unnest(sources) AS s FROM f WHERE kind IN (${TCP_SYN}, ${UDP})) GROUP BY day, s) WHERE ports >= ${minP} GROUP BY day)
-       SELECT p.day, p.packets, p.dom_p, p.bs_p, coalesce(s.n, 0) AS n, coalesce(s.dom_n, 0) AS dom_n, coalesce(s.bs_n, 0) AS bs_n, coalesce(w.n, 0) AS sweepers
+       ds AS (SELECT day, s, bool_or(country = ${home}) AS dom, bool_or(kind = ${BACKSCATTER}) AS bs
+              FROM (SELECT day, country, kind, unnest(sources) AS s FROM f) GROUP BY day, s),
+       s AS (SELECT day, count(*) AS n, count(*) FILTER (WHERE dom) AS dom_n, count(*) FILTER (WHERE bs) AS bs_n FROM ds GROUP BY day),
+       pr AS (SELECT day, proto, port, unnest(sources) AS s FROM f WHERE kind IN (${TCP_SYN}, ${UDP})),
+       cand AS (SELECT day, s FROM pr GROUP BY day, s HAVING count(*) >= ${minP}),
+       w AS (SELECT day, count(*) AS n FROM (SELECT day, s, count(DISTINCT proto * 65536 + port) AS ports FROM pr SEMI JOIN cand USING (day, s) GROUP BY day, s) WHERE ports >= ${minP} GROUP BY day)
+       SELECT p.day::VARCHAR AS day, p.packets, p.dom_p, p.bs_p, coalesce(s.n, 0) AS n, coalesce(s.dom_n, 0) AS dom_n, coalesce(s.bs_n, 0) AS bs_n, coalesce(w.n, 0) AS sweepers
        FROM p LEFT JOIN s USING (day) LEFT JOIN w USING (day) ORDER BY p.day`,
       params,
     );
@@ -714,9 +738,38 @@ export class DuckDbStore implements Store {
     }));
   }
 
-  async totals(sel: Selection): Promise<Totals> {
+  async dailyPackets(sel: Selection, by: 'port' | 'country', keys: string[]): Promise<{ day: string; key: string; packets: number }[]> {
+    if (!keys.length) return [];
+    const params: DuckDBValue[] = [];
+    const d = duckDialect(params);
+    const s = by === 'port' ? DuckDbStore.portDefaults(sel) : sel;
+    const rel = this.rollupRelation(s, params);
+    let keyExpr: string;
+    let keep: string;
+    if (by === 'port') {
+      const pairs = keys.map((k) => {
+        const m = /^(\d+)\/(tcp|udp|\d+)$/.exec(k);
+        if (!m) throw new StoreError('query', `not a port key: ${JSON.stringify(k.slice(0, 20))}`);
+        const proto = m[2] === 'tcp' ? 6 : m[2] === 'udp' ? 17 : Number(m[2]);
+        return `(${d.param(Number(m[1]), 'UINTEGER')}, ${d.param(proto, 'UINTEGER')})`;
+      });
+      keyExpr = "CAST(port AS VARCHAR) || '/' || CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE CAST(proto AS VARCHAR) END";
+      keep = `(port, proto) IN (${pairs.join(', ')})`;
+    } else {
+      keyExpr = 'country';
+      keep = `ip_version <> 0 AND country IN (${keys.map((k) => d.param(k === 'unknown' || k === '' ? 0 : packCountry(k), 'UINTEGER')).join(', ')})`;
+    }
+    const r = await rows(this.conn, `SELECT time_bucket(INTERVAL 1 DAY, bucket)::DATE::VARCHAR AS day, ${keyExpr} AS k, sum(packets)::UBIGINT AS packets FROM ${rel} WHERE ${keep} GROUP BY ALL ORDER BY day, k`, params);
+    return r.map((x) => ({ day: x.day as string, key: by === 'country' ? unpackCountry(Number(x.k)) || 'unknown' : (x.k as string), packets: Number(x.packets) }));
+  }
+
+  async totals(sel: Selection, withSources = true): Promise<Totals> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
+    if (!withSources) {
+      const r = await rows(this.conn, `SELECT coalesce(sum(packets), 0)::UBIGINT AS packets, count(DISTINCT time_bucket(INTERVAL 1 DAY, bucket)) AS days FROM ${rel}`, params);
+      return { packets: Number(r[0].packets), sources: null, days: Number(r[0].days) };
+    }
     const r = await rows(
       this.conn,
       `WITH f AS (SELECT bucket, packets, sources FROM ${rel})
