@@ -82,7 +82,8 @@ export interface ReportData {
   generatedAt: string;
   darknet: { sensors: { name: string; sizeV4: number }[]; sizeV4: number; homeCountry: string } | null;
   coverage: { days: number; observedDays: number; missingDays: string[]; files: number };
-  totals: { packets: number; sources: number; probePackets: number };
+  /** Sources are hosts: spoofed surges' addresses are not counted (see Store.reportDays). */
+  totals: { packets: number; sources: number; probePackets: number; spoofedSources: number };
   /** Packets stored for the previous period (0: nothing to compare ranks with). */
   previousPackets: number;
   ports: RankedRow[];
@@ -274,8 +275,12 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
   // One query at a time: the store has one connection.
   const ports = await ranked(store, 'port', sel, prevSel, topN);
   const countries = await ranked(store, 'country', sel, prevSel, topN);
-  const days = await store.reportDays(sel, SWEEP_PORTS);
-  const totals = await store.totals(sel);
+  // Spoofed surges' addresses are not hosts (methods.md §5.2, Clwit's December 2020 case): left
+  // out of every source count of the report.
+  const spoofedEvents = await store.events({ ...sel, types: ['spoofed-surge'], limit: 10_000 });
+  const spoofed = spoofedEvents.map((e) => ({ from: e.firstSec * 1000, to: e.lastSec * 1000, port: e.port ?? 0, proto: e.proto ?? 6 }));
+  const { days, sources: hosts } = await store.reportDays(sel, SWEEP_PORTS, spoofed);
+  const totals = await store.totals(sel, false);
   const probeTotals = await store.totals({ ...sel, kinds: PROBE_KINDS }, false);
   const previousTotals = await store.totals(prevSel, false);
   const mirai = await store.miraiDays(sel);
@@ -304,7 +309,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
     generatedAt: (opts.now ?? new Date()).toISOString(),
     darknet: darknet ? { sensors: darknet.sensors.map((s) => ({ name: s.name, sizeV4: s.sizeV4 })), sizeV4, homeCountry: darknet.homeCountry } : null,
     coverage: { days: all.length, observedDays: observed, missingDays: all.filter((d) => !seen.has(d)), files: fileCount },
-    totals: { packets: totals.packets, sources: totals.sources ?? 0, probePackets: probeTotals.packets },
+    totals: { packets: totals.packets, sources: hosts, probePackets: probeTotals.packets, spoofedSources: days.reduce((a, d) => a + d.spoofedSources, 0) },
     previousPackets: previousTotals.packets,
     ports: want.nicter ? ports : top5Ports,
     portDays,
@@ -326,7 +331,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
       perIp,
       // Seconds observed (days with packets) per packet reaching one darknet address.
       secondsPerPacketPerIp: perIp ? (observed * 86_400) / perIp : null,
-      hosts: totals.sources ?? 0,
+      hosts,
       topPorts: ports,
       topCountries: countries,
     },

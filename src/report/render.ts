@@ -361,11 +361,13 @@ function surges(data: ReportData, lang: Lang, blocks: Block[], n: { table: numbe
     n.table++;
   }
   for (const s of spoofed) {
+    // What the report's source counts really left out that day (data.ts): the spoofed addresses.
+    const left = data.days.find((d) => d.day === s.first)?.spoofedSources ?? s.excludedSources;
     blocks.push({
       t: 'p',
       text: x({
-        ja: `${s.first}の${s.port}宛ての急増（送信元${formatInt(s.sources, lang)}）は、送信元の大半が1〜2パケットのみで、経路上に存在しないアドレスや末尾が0/255のアドレスを含むことから、送信元を詐称したSYNパケットによるものと判断しました。感染ホストの数には含めていません（除外した送信元：${formatInt(s.excludedSources, lang)}）。`,
-        en: `The surge on ${s.port} on ${s.first} (${formatInt(s.sources, lang)} sources) is spoofed SYNs, not infections: nearly every source sent one or two packets, and they include non-routable addresses and addresses ending in .0 or .255. They are left out of host counts (${formatInt(s.excludedSources, lang)} sources excluded).`,
+        ja: `${s.first}の${s.port}宛ての急増（送信元${formatInt(s.sources, lang)}）は、送信元の大半が1〜2パケットのみで、経路上に存在しないアドレスや末尾が0/255のアドレスを含むことから、送信元を詐称したSYNパケットによるものと判断しました。感染ホストの数には含めていません（除外した送信元：${formatInt(left, lang)}）。`,
+        en: `The surge on ${s.port} on ${s.first} (${formatInt(s.sources, lang)} sources) is spoofed SYNs, not infections: nearly every source sent one or two packets, and they include non-routable addresses and addresses ending in .0 or .255. They are left out of host counts (${formatInt(left, lang)} sources excluded).`,
       }),
     });
   }
@@ -395,6 +397,10 @@ function method(data: ReportData, lang: Lang, blocks: Block[], full: boolean): v
     x({
       ja: `順位表はプローブ（TCP SYN、UDP、ICMPエコー要求、その他のTCP）のパケット数によります。DoS攻撃の跳ね返りパケットは含みません。前期間の順位は上位${data.method.previousRankDepth}位までを示し、それ以外は「-」です。`,
       en: `Ranked tables count probe packets (TCP SYN, UDP, ICMP echo requests, other TCP); DoS backscatter is not counted. The previous period's rank is shown within its top ${data.method.previousRankDepth}, otherwise "-".`,
+    }),
+    x({
+      ja: '送信元数（1日当たり、期間全体、ユニークホスト数）には、送信元詐称による急増でその日にそのポートへ1〜2パケットを送っただけのアドレスを含めていません（詐称されたアドレスでありホストではないため）。順位表の送信元数には含みます。',
+      en: 'Source counts (per day, over the period, distinct hosts) leave out addresses that, on the day of a spoofed surge, only sent one or two probes to its port: they are spoofed addresses, not hosts. The ranked tables\' source columns include them.',
     }),
     x({
       ja: '送信元地域は、IPアドレスの割り当て（RIRの割り当て情報に基づくwhoisの国コード、ip-location-db）によります。位置情報ではありません。',

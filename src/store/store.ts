@@ -232,7 +232,10 @@ export interface MiraiDay {
 export interface ReportDay {
   day: string;
   packets: number;
+  /** Distinct sources, not counting those seen only as spoofed sources of a spoofed surge (see reportDays). */
   sources: number;
+  /** Sources left out as spoofed that day. */
+  spoofedSources: number;
   /** From sources registered in the home country. */
   domesticPackets: number;
   domesticSources: number;
@@ -241,6 +244,14 @@ export interface ReportDay {
   backscatterVictims: number;
   /** Sources that probed (TCP SYN, UDP) at least `minPorts` distinct ports that day. */
   portSweepers: number;
+}
+
+/** A spoofed surge's bucket: [from, to) ms, its port and protocol. */
+export interface SpoofedBucket {
+  from: number;
+  to: number;
+  port: number;
+  proto: number;
 }
 
 /** Packets and distinct sources over a whole selection. */
@@ -296,8 +307,13 @@ export interface Store {
    * port's day rollup row alone can hold a 32 MiB source list.
    */
   setWorkload(w: 'ingest' | 'query'): Promise<void>;
-  /** Per-day report figures (UTC), from the rollups; `minPorts` for portSweepers (NPA: 100). */
-  reportDays(sel: Selection, minPorts: number): Promise<ReportDay[]>;
+  /**
+   * Per-day report figures (UTC), from the rollups; `minPorts` for portSweepers (NPA: 100);
+   * and the period's distinct sources. A source that, on a day, did nothing but send one or
+   * two probes to the port of a `spoofed` bucket (spoofed-surge events: the packets table says
+   * who) is a spoofed address, not a host: it is left out of the source counts.
+   */
+  reportDays(sel: Selection, minPorts: number, spoofed?: SpoofedBucket[]): Promise<{ days: ReportDay[]; sources: number }>;
   /** Packets, distinct sources (unless withSources is false) and days with packets over a selection, from the rollups. */
   totals(sel: Selection, withSources?: boolean): Promise<Totals>;
   /** Packets per UTC day of the given keys (ports '23/tcp' or country codes), from the rollups: no source lists read. */
