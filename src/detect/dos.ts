@@ -207,8 +207,8 @@ export class DosDetector {
 
   /** End of an interval at `ts`: rates, reportability, and the end of idle vectors. */
   private evaluate(ts: number): void {
-    const { intervalSec, windowSec, slideSec, minPackets, minDurationSec, minWindowPackets } = this.opts;
-    const keepFrom = ts - (windowSec / slideSec - 1) * slideSec;
+    const { intervalSec, minPackets, minDurationSec, minWindowPackets } = this.opts;
+    const keepFrom = this.keepFrom(ts);
     for (const [key, v] of this.vectors) {
       // corsaro3: a vector without packets during the whole interval is deleted.
       if (v.latest < ts - intervalSec) {
@@ -222,19 +222,35 @@ export class DosDetector {
         v.bucketStart.splice(0, drop);
         v.bucketCount.splice(0, drop);
       }
-      for (let a = 0; a < v.bucketStart.length; a++) {
-        let sum = 0;
-        for (let c = a; c < v.bucketStart.length && v.bucketStart[c] < v.bucketStart[a] + windowSec; c++) sum += v.bucketCount[c];
-        if (sum > v.maxPpm) v.maxPpm = sum;
-      }
+      v.maxPpm = this.peak(v, 0);
       if (v.maxPpm >= minWindowPackets && v.packets >= minPackets && v.latest - v.start >= minDurationSec) v.reportable = true;
     }
   }
 
+  private keepFrom(ts: number): number {
+    const { windowSec, slideSec } = this.opts;
+    return ts - (windowSec / slideSec - 1) * slideSec;
+  }
+
+  /** The running maximum with the windows starting at buckets [from, …) (read-only). */
+  private peak(v: Vector, from: number): number {
+    const windowSec = this.opts.windowSec;
+    let max = v.maxPpm;
+    for (let a = from; a < v.bucketStart.length; a++) {
+      let sum = 0;
+      for (let c = a; c < v.bucketStart.length && v.bucketStart[c] < v.bucketStart[a] + windowSec; c++) sum += v.bucketCount[c];
+      if (sum > max) max = sum;
+    }
+    return max;
+  }
+
   private end(v: Vector): void {
-    if (!v.reportable) return;
+    if (v.reportable) this.out.push(this.attack(v, v.maxPpm));
+  }
+
+  private attack(v: Vector, maxPpm: number): DosAttack {
     const duration = v.latest - v.start;
-    this.out.push({
+    return {
       victim: v.ipVersion === 4 ? formatIPv4(v.victim4) : v.victim6!,
       proto: v.proto,
       victimPort: v.firstPort,
@@ -248,12 +264,12 @@ export class DosDetector {
       bytes: v.bytes,
       startSec: v.start,
       endSec: v.latest,
-      maxWindowPackets: v.maxPpm,
+      maxWindowPackets: maxPpm,
       estimatedAttackPps: duration > 0 ? (v.packets / duration) * this.opts.extrapolationFactor : 0,
       spoofedSources: v.spoofed.count(),
       spoofedSlash16s: v.slash16.count(),
       icmpMismatches: v.mismatches,
-    });
+    };
   }
 
   /** The attacks that ended since the last call. */
@@ -264,6 +280,25 @@ export class DosDetector {
   /** Which vectors are reportable now (victim/proto keys): what corsaro3 would report at this interval. */
   reportableNow(): string[] {
     return [...this.vectors.values()].filter((v) => v.reportable).map((v) => `${v.ipVersion === 4 ? formatIPv4(v.victim4) : v.victim6}/${v.proto}`);
+  }
+
+  /** The attacks finish() would emit now (the open interval judged as it would), read-only. */
+  openEvents(): DosAttack[] {
+    if (Number.isNaN(this.intervalEnd)) return [];
+    const { intervalSec, minPackets, minDurationSec, minWindowPackets } = this.opts;
+    const ts = this.intervalEnd, keepFrom = this.keepFrom(ts);
+    const out: DosAttack[] = [];
+    for (const v of this.vectors.values()) {
+      if (v.latest < ts - intervalSec) {
+        if (v.reportable) out.push(this.attack(v, v.maxPpm));
+        continue;
+      }
+      let from = 0;
+      while (from < v.bucketStart.length && v.bucketStart[from] < keepFrom) from++;
+      const maxPpm = this.peak(v, from);
+      if (v.reportable || (maxPpm >= minWindowPackets && v.packets >= minPackets && v.latest - v.start >= minDurationSec)) out.push(this.attack(v, maxPpm));
+    }
+    return out;
   }
 
   /** End of input: evaluate the open interval and end every vector. */

@@ -115,15 +115,24 @@ export class InfectedDetector {
   }
 
   private end(e: Open): void {
-    this.out.push({
+    this.out.push(this.describe(e));
+  }
+
+  private describe(e: Open): InfectedHost {
+    return {
       host: e.host, scope: e.scope, firstSec: e.first, lastSec: e.last, packets: e.packets,
       destinations: e.dsts.count(), ports: e.ports.count(), firstPort: e.firstPort, proto: e.proto,
-      tools: labelsOf(e.tools, TOOL_RULES), samples: e.samples,
-    });
+      tools: labelsOf(e.tools, TOOL_RULES), samples: e.samples.slice(),
+    };
   }
 
   take(): InfectedHost[] {
     return this.out.splice(0);
+  }
+
+  /** The episodes finish() would emit now (read-only). */
+  openEvents(): InfectedHost[] {
+    return [...this.open.values()].map((e) => this.describe(e));
   }
 
   finish(): InfectedHost[] {

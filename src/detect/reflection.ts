@@ -98,6 +98,25 @@ function bump(m: Map<number, number>, k: number, n: number, cap: number): void {
   else if (m.size < cap) m.set(k, n);
 }
 
+function newEvent(k: Bucket, start: number): OpenEvent {
+  return { bucket: k, firstSec: k.first, lastSec: k.last, lastBucket: start, minutes: 0, packets: 0, reflectors: new DistinctCounter(10, 4096), peakStart: start, peakReflectors: 0, ports: new Map(), countries: new Map() };
+}
+
+/** A flagged minute (bucket k, starting at `start`, n sources) joins event e. */
+function extend(e: OpenEvent, k: Bucket, start: number, n: number): void {
+  e.lastSec = k.last;
+  e.lastBucket = start;
+  e.minutes++;
+  e.packets += k.packets;
+  e.reflectors.merge(k.sources);
+  if (n > e.peakReflectors) {
+    e.peakReflectors = n;
+    e.peakStart = start;
+  }
+  for (const [p, c] of k.ports) bump(e.ports, p, c, 64);
+  for (const [c, x] of k.countries) bump(e.countries, c, x, 256);
+}
+
 function topOf(m: Map<number, number>, n: number): [number, number][] {
   return [...m].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, n);
 }
@@ -163,20 +182,10 @@ export class ReflectionDetector {
           this.droppedPackets += k.packets;
           continue;
         }
-        e = { bucket: k, firstSec: k.first, lastSec: k.last, lastBucket: start, minutes: 0, packets: 0, reflectors: new DistinctCounter(10, 4096), peakStart: start, peakReflectors: 0, ports: new Map(), countries: new Map() };
+        e = newEvent(k, start);
         this.open.set(k.key, e);
       }
-      e.lastSec = k.last;
-      e.lastBucket = start;
-      e.minutes++;
-      e.packets += k.packets;
-      e.reflectors.merge(k.sources);
-      if (n > e.peakReflectors) {
-        e.peakReflectors = n;
-        e.peakStart = start;
-      }
-      for (const [p, c] of k.ports) bump(e.ports, p, c, 64);
-      for (const [c, x] of k.countries) bump(e.countries, c, x, 256);
+      extend(e, k, start, n);
     }
     this.buckets = new Map();
     // Events whose prefix was not flagged in this minute have ended.
@@ -189,8 +198,12 @@ export class ReflectionDetector {
   }
 
   private end(e: OpenEvent): void {
+    this.out.push(this.describe(e));
+  }
+
+  private describe(e: OpenEvent): ReflectionEvent {
     const b = e.bucket;
-    this.out.push({
+    return {
       prefix: b.v6 ? `${formatIPv6([b.v6[0], b.v6[1], 0, 0])}/64` : `${formatIPv4(b.v4)}/${this.opts.prefixLength}`,
       firstSec: e.firstSec,
       lastSec: e.lastSec,
@@ -202,7 +215,34 @@ export class ReflectionDetector {
       ports: topOf(e.ports, 10).map(([port, packets]) => ({ port, service: serviceName(port, 6)?.name ?? null, packets })),
       countries: topOf(e.countries, 10).map(([c, packets]) => ({ country: unpackCountry(c), packets })),
       approximate: e.reflectors.approximate,
-    });
+    };
+  }
+
+  /** The events finish() would emit now (the open minute judged as it would), read-only. */
+  openEvents(): ReflectionEvent[] {
+    const { minSources, maxEvents } = this.opts;
+    const views = new Map(this.open);
+    let size = this.open.size;
+    if (!Number.isNaN(this.bucketStart)) {
+      for (const k of this.buckets.values()) {
+        const n = k.sources.count();
+        if (n < minSources) continue;
+        const e = this.open.get(k.key);
+        let v: OpenEvent;
+        if (e) {
+          const reflectors = new DistinctCounter(10, 4096);
+          reflectors.merge(e.reflectors);
+          v = { ...e, reflectors, ports: new Map(e.ports), countries: new Map(e.countries) };
+        } else {
+          if (size >= maxEvents) continue;
+          size++;
+          v = newEvent(k, this.bucketStart);
+        }
+        extend(v, k, this.bucketStart, n);
+        views.set(k.key, v);
+      }
+    }
+    return [...views.values()].map((e) => this.describe(e));
   }
 
   /** Events that ended since the last call. */

@@ -648,15 +648,22 @@ export class ScanDetector {
   }
 
   private closePair(o: number, src: number, host: number): void {
+    const e = this.describePair(o, src, host);
+    const u = this.pairs.u32;
+    if ((u[o + P_META] & V6_BIT) !== 0) this.v6Pairs.release(u[o + P_V6] - 1);
+    if (e) this.out.push(e);
+  }
+
+  /** The vertical scan pair record o would emit if it ended now (read-only). */
+  private describePair(o: number, src: number, host: number): ScanEvent | null {
     const u = this.pairs.u32, f = this.pairs.f64;
     const v6 = (u[o + P_META] & V6_BIT) !== 0 ? u[o + P_V6] - 1 : -1;
-    if (v6 >= 0) this.v6Pairs.release(v6);
-    if (u[o + P_MAX] < this.opts.portScanPorts) return;
+    if (u[o + P_MAX] < this.opts.portScanPorts) return null;
     const m = u[o + P_META] & META_MASK;
     const first = f[(o + P_FIRST) >>> 1], last = f[(o + P_LAST) >>> 1];
     const ports = u[o + P_PORTS];
     const duration = last - first;
-    this.out.push({
+    return {
       source: v6 >= 0 ? this.v6Pairs.text(v6, 0) : formatIPv4(src),
       port: 0,
       trafficType: TRAFFIC_TYPES[(m >>> 16) & 0xf],
@@ -673,12 +680,15 @@ export class ScanDetector {
       host: v6 >= 0 ? this.v6Pairs.text(v6, 1) : formatIPv4(host),
       ports,
       approximate: false,
-    });
+    };
   }
 
   /** End the events idle for longer than the timeout at stream time t. */
   private sweep(t: number): void {
-    this.nextSweep = t + this.opts.sweepSec;
+    // On multiples of sweepSec: a file resumed with fresh state (its events split from the file
+    // before, see detectors.ts) ends events at the same records as the run that carried state.
+    const S = this.opts.sweepSec;
+    this.nextSweep = S > 0 ? (Math.floor(t / S) + 1) * S : t;
     const timeout = this.opts.timeoutSec;
     this.keys.sweepIdle(K_LAST, t, timeout, (o, a, b) => this.close(o, a, b));
     this.pairs.sweepIdle(P_LAST, t, timeout, (o, a, b) => this.closePair(o, a, b));
@@ -686,6 +696,29 @@ export class ScanDetector {
 
   /** The key's event ends: emitted if it passed the thresholds; its counters and text are freed. */
   private close(o: number, src: number, kb: number): void {
+    const e = this.describe(o, src, kb);
+    const u = this.keys.u32;
+    const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
+    if (mode !== ONE) {
+      if (mode === APPROX) this.apFree.push(bo);
+      else {
+        this.exRelease(bo, mode - 1);
+        this.budget.words -= 16 << (mode - 1);
+      }
+      this.extCount--;
+      u[o + K_MODE] = ONE;
+      u[o + K_BLOCK] = 0;
+      if (this.keys.i32[o + K_HDR + H_HEPOCH] >= 0) {
+        const s = this.shapes.get(src);
+        if (s && --s.refs <= 0) this.shapes.delete(src);
+      }
+    }
+    if ((kb & V6_BIT) !== 0) this.v6Keys.release(u[o + K_V6] - 1);
+    if (e) this.out.push(e);
+  }
+
+  /** The event key record o would emit if it ended now, or null below the thresholds (read-only). */
+  private describe(o: number, src: number, kb: number): ScanEvent | null {
     const { minDestinations, minRatePps, extrapolationFactor, darknetSize, samples } = this.opts;
     const u = this.keys.u32, f = this.keys.f64;
     const mode = u[o + K_MODE], bo = u[o + K_BLOCK];
@@ -704,33 +737,22 @@ export class ScanDetector {
         destinations = Math.min(packets, Math.max(hd[h + H_N], hllCount(this.apB, regs)));
         if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = Math.min(destinations, hllCount(this.apB, regs + (1 << HLL_P)));
         approximate = true;
-        this.apFree.push(bo);
       } else {
-        const size = 8 << (mode - 1);
         destinations = hd[h + H_N];
-        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = this.exactSlash24s(bo, size);
-        this.exRelease(bo, mode - 1);
-        this.budget.words -= 2 * size;
+        if (!(destinations < minDestinations || ratePps < minRatePps)) slash24s = this.exactSlash24s(bo, 8 << (mode - 1));
       }
-      this.extCount--;
-      u[o + K_MODE] = ONE;
-      u[o + K_BLOCK] = 0;
     }
-    const v6 = (kb & V6_BIT) !== 0 ? u[o + K_V6] - 1 : -1;
-    if (v6 >= 0) this.v6Keys.release(v6);
+    if (destinations < minDestinations || ratePps < minRatePps) return null;
     let strobe = false;
     if (hEpoch >= 0) {
       const s = this.shapes.get(src);
-      if (s) {
-        strobe = s.strobeFrom <= last && s.strobeTo > first;
-        if (--s.refs <= 0) this.shapes.delete(src);
-      }
+      if (s) strobe = s.strobeFrom <= last && s.strobeTo > first;
     }
-    if (destinations < minDestinations || ratePps < minRatePps) return;
+    const v6 = (kb & V6_BIT) !== 0 ? u[o + K_V6] - 1 : -1;
     const m = u[o + K_META] & META_MASK;
     // Merit: the label only if every stored sample has it (k samples, or all packets when fewer).
     const toolBits = ((m >>> 8) & 0xff) >= Math.min(samples, packets) ? m & 0x7f : 0;
-    this.out.push({
+    return {
       source: v6 >= 0 ? this.v6Keys.text(v6, 0) : formatIPv4(src),
       port: kb & 0xffff,
       trafficType: TRAFFIC_TYPES[(kb >>> 16) & 0xf],
@@ -747,12 +769,28 @@ export class ScanDetector {
       host: null,
       ports: 1,
       approximate,
-    });
+    };
   }
 
   /** Events that ended since the last call. */
   take(): ScanEvent[] {
     return this.out.splice(0);
+  }
+
+  /** The events open keys and pairs would emit if the input ended now (read-only). */
+  openEvents(): ScanEvent[] {
+    const out: ScanEvent[] = [];
+    this.keys.sweep((o, a, b) => {
+      const e = this.describe(o, a, b);
+      if (e) out.push(e);
+      return false;
+    });
+    this.pairs.sweep((o, a, b) => {
+      const e = this.describePair(o, a, b);
+      if (e) out.push(e);
+      return false;
+    });
+    return out;
   }
 
   /** End of input: close every open event. */
