@@ -126,6 +126,11 @@ export interface CommitOptions {
   coarseAgain?: boolean;
   /** Events the detectors emitted while reading this chunk's records. */
   events?: StoredEvent[];
+  /**
+   * Provisional events (ids `open:…`) of the file this one continues, deleted in the same
+   * transaction: those whose events ended whole in this chunk (`ids`), or all of them.
+   */
+  dropOpenEvents?: { fileId: number; ids?: string[] };
 }
 
 /** A ledger entry to create with a file's first chunk. */

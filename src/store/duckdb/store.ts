@@ -7,7 +7,7 @@
  * either all of a chunk or none of it. DuckDB locks the file for one writer:
  * a second process gets StoreError('locked') with the holder's PID.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue, DuckDBTimestampNanosecondsValue, DuckDBTimestampValue, listValue } from '@duckdb/node-api';
 import { formatIPv4, formatIPv6 } from '../../config/cidr.js';
 import type { PacketBatch } from '../../decode/batch.js';
 import { packCountry, unpackCountry } from '../../enrich/country.js';
@@ -1017,6 +1017,11 @@ class DuckChunk implements ChunkTransaction {
         if (this.nextRec !== nextRec) throw new Error(`chunk ends at record ${this.nextRec}, ledger would say ${nextRec}`);
       }
       await this.store.writeRollups(c, rollups);
+      const drop = opts.dropOpenEvents;
+      if (drop && (!drop.ids || drop.ids.length)) {
+        const only = drop.ids ? ' AND list_contains($2::VARCHAR[], event_id)' : '';
+        await c.run(`DELETE FROM events WHERE file_id = $1 AND event_id LIKE 'open:%'${only}`, drop.ids ? [drop.fileId, listValue(drop.ids)] : [drop.fileId]);
+      }
       if (opts.events?.length) await this.store.writeEvents(c, opts.events);
       // Buckets this chunk may share with rows already stored: its first minute (the previous
       // chunk's last), and the hours and days of a second hour/day write of the file.
