@@ -1,9 +1,23 @@
 /**
- * The detectors ingest runs over one file's rows, in record order, and their events
- * as the store keeps them. State lives per file: a resumed ingest replays the file
- * from its first record, so the events are those of an uninterrupted run; an event is
- * committed with the chunk holding the record that ended it, so the replay drops the
- * events it re-emits before the resume point. Events do not span files.
+ * The detectors ingest runs over the rows of the files, in record order, and their
+ * events as the store keeps them. An event is committed with the chunk holding the
+ * record that ended it; a resumed file is replayed from its first record with fresh
+ * state, and the events it re-emits before the resume point are dropped.
+ *
+ * State carries across the files of one ingest run (hourly rotation must not split scans
+ * and attacks): a file that is not the run's last input commits its open events too, as
+ * provisional (`open:` ids, details.provisional). If the next file is new, of the same
+ * sensor and in time order, the state continues into it (events ending from then on are
+ * its own) and its commits delete the provisional events that its ended events supersede
+ * (same key and first time), its last commit the rest. Otherwise the next file starts
+ * fresh and the provisional events stay: those events ended where the data did.
+ *
+ * Crashes: after file k completed, the rerun starts k + 1 fresh; k's provisional events
+ * stay. Inside a k + 1 that continued k, the rerun resumes k + 1 fresh: what ended before
+ * the crash is stored whole (its provisional part deleted in the same transaction) and the
+ * fresh replay ends its remainder at the same record (detectors end events at time-aligned
+ * points or at the key's own next packet), so drops it; what was still open keeps its
+ * provisional part from k and gets a second event from k + 1. Nothing lost or doubled.
  */
 import type { PacketBatch } from '../decode/batch.js';
 import type { StoredEvent } from '../store/store.js';
@@ -116,16 +130,29 @@ export function reflectionToStored(r: ReflectionEvent, fileId: number): StoredEv
   };
 }
 
+const ZERO_DROPPED: DetectorDropped = { dos: 0, scan: 0, infected: 0, reflection: 0 };
+
+/** The id an event of file `fileId` with e's key and first time has, as provisional. */
+export function openId(e: StoredEvent, fileId: number): string {
+  return `open:${e.type}:${fileId}:${e.id.slice(`${e.type}:${e.fileId}:`.length)}`;
+}
+
 export class FileDetectors {
   private readonly dos: DosDetector;
   private readonly scan: ScanDetector;
   private readonly infected: InfectedDetector;
   private readonly reflection: ReflectionDetector;
   private readonly pending: StoredEvent[] = [];
+  /** The provisional events stored with the file before, still open here (continued state). */
+  private carried = new Set<string>();
+  private carriedFrom = -1;
+  private readonly superseded: string[] = [];
+  /** Drop counters when this file began (they run on over continued files). */
+  private droppedBase = ZERO_DROPPED;
 
   constructor(
     space: DetectorSpace,
-    private readonly fileId: number,
+    private fileId: number,
     opts: DetectOptions = {},
   ) {
     this.dos = new DosDetector({ extrapolationFactor: space.extrapolationFactor, ...opts.dos });
@@ -139,10 +166,21 @@ export class FileDetectors {
     this.scan.add(b, from, to);
     this.infected.add(b, from, to);
     this.reflection.add(b, from, to);
-    for (const a of this.dos.take()) this.pending.push(dosToStored(a, this.fileId));
-    for (const e of this.scan.take()) this.pending.push(scanToStored(e, this.fileId));
-    for (const h of this.infected.take()) this.pending.push(infectedToStored(h, this.fileId));
-    for (const r of this.reflection.take()) this.pending.push(reflectionToStored(r, this.fileId));
+    this.collect();
+  }
+
+  private collect(): void {
+    for (const a of this.dos.take()) this.emit(dosToStored(a, this.fileId));
+    for (const e of this.scan.take()) this.emit(scanToStored(e, this.fileId));
+    for (const h of this.infected.take()) this.emit(infectedToStored(h, this.fileId));
+    for (const r of this.reflection.take()) this.emit(reflectionToStored(r, this.fileId));
+  }
+
+  private emit(e: StoredEvent): void {
+    this.pending.push(e);
+    if (this.carried.size === 0) return;
+    const id = openId(e, this.carriedFrom);
+    if (this.carried.delete(id)) this.superseded.push(id);
   }
 
   /** Events that ended since the last call (to commit with the next chunk). */
@@ -150,17 +188,58 @@ export class FileDetectors {
     return this.pending.splice(0);
   }
 
-  /** End of the file: every open event ends. */
+  /** Provisional ids of the file before that events taken since the last call supersede. */
+  takeSuperseded(): string[] {
+    return this.superseded.splice(0);
+  }
+
+  /** The events open now, as provisional events of this file (read-only). */
+  openEvents(): StoredEvent[] {
+    const open = [
+      ...this.dos.openEvents().map((a) => dosToStored(a, this.fileId)),
+      ...this.scan.openEvents().map((e) => scanToStored(e, this.fileId)),
+      ...this.infected.openEvents().map((h) => infectedToStored(h, this.fileId)),
+      ...this.reflection.openEvents().map((r) => reflectionToStored(r, this.fileId)),
+    ];
+    return open.map((e) => ({ ...e, id: openId(e, this.fileId), details: { ...(e.details as object), provisional: true } }));
+  }
+
+  /**
+   * End of a file that is not the last: its ended events and its open ones (provisional);
+   * the state stays for continueAs() (or is dropped).
+   */
+  pause(): StoredEvent[] {
+    const open = this.openEvents();
+    this.carried = new Set(open.map((e) => e.id));
+    this.carriedFrom = this.fileId;
+    this.superseded.length = 0;
+    return [...this.take(), ...open];
+  }
+
+  /** The next file continues this state: events ending from now on are its. */
+  continueAs(fileId: number): void {
+    this.fileId = fileId;
+    this.droppedBase = this.counters();
+  }
+
+  /** End of the run's last file: every open event ends. */
   finish(): StoredEvent[] {
-    for (const a of this.dos.finish()) this.pending.push(dosToStored(a, this.fileId));
-    for (const e of this.scan.finish()) this.pending.push(scanToStored(e, this.fileId));
-    for (const h of this.infected.finish()) this.pending.push(infectedToStored(h, this.fileId));
-    for (const r of this.reflection.finish()) this.pending.push(reflectionToStored(r, this.fileId));
+    for (const a of this.dos.finish()) this.emit(dosToStored(a, this.fileId));
+    for (const e of this.scan.finish()) this.emit(scanToStored(e, this.fileId));
+    for (const h of this.infected.finish()) this.emit(infectedToStored(h, this.fileId));
+    for (const r of this.reflection.finish()) this.emit(reflectionToStored(r, this.fileId));
+    this.carried.clear();
+    this.superseded.length = 0;
     return this.take();
   }
 
-  /** Memory bounds hit (packets of victims / keys not tracked). */
-  get dropped(): DetectorDropped {
+  private counters(): DetectorDropped {
     return { dos: this.dos.droppedPackets, scan: this.scan.droppedPackets, infected: this.infected.droppedPackets, reflection: this.reflection.droppedPackets };
+  }
+
+  /** Memory bounds hit in this file (packets of victims / keys not tracked). */
+  get dropped(): DetectorDropped {
+    const c = this.counters(), b = this.droppedBase;
+    return { dos: c.dos - b.dos, scan: c.scan - b.scan, infected: c.infected - b.infected, reflection: c.reflection - b.reflection };
   }
 }

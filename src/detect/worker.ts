@@ -18,13 +18,15 @@ import { type DetectOptions, type DetectorDropped, type DetectorSpace, FileDetec
 
 type Request =
   | { type: 'file'; fileId: number; space: DetectorSpace; opts: DetectOptions }
+  | { type: 'continue'; fileId: number }
   | { type: 'add'; id: number; buffer?: SharedArrayBuffer; capacity: number; flags: BatchFlags; from: number; to: number }
   | { type: 'take'; req: number; discard: boolean }
-  | { type: 'finish'; req: number };
+  | { type: 'finish'; req: number }
+  | { type: 'pause'; req: number };
 
 type Reply =
   | { type: 'done'; id: number }
-  | { type: 'events'; req: number; events: StoredEvent[]; dropped?: DetectorDropped }
+  | { type: 'events'; req: number; events: StoredEvent[]; superseded?: string[]; dropped?: DetectorDropped }
   | { type: 'error'; message: string };
 
 if (!isMainThread && parentPort) {
@@ -38,6 +40,7 @@ if (!isMainThread && parentPort) {
   port.on('message', (m: Request) => {
     try {
       if (m.type === 'file') detectors = new FileDetectors(m.space, m.fileId, m.opts);
+      else if (m.type === 'continue') need().continueAs(m.fileId);
       else if (m.type === 'add') {
         let b = views[m.id];
         if (!b) views[m.id] = b = new PacketBatch(m.capacity, m.buffer);
@@ -45,13 +48,15 @@ if (!isMainThread && parentPort) {
         need().add(b, m.from, m.to);
         port.postMessage({ type: 'done', id: m.id } satisfies Reply);
       } else if (m.type === 'take') {
-        const events = need().take();
-        port.postMessage({ type: 'events', req: m.req, events: m.discard ? [] : events } satisfies Reply);
+        const d = need();
+        const events = d.take();
+        const superseded = d.takeSuperseded();
+        port.postMessage({ type: 'events', req: m.req, events: m.discard ? [] : events, superseded: m.discard ? [] : superseded } satisfies Reply);
       } else {
         const d = need();
-        const events = d.finish();
+        const events = m.type === 'pause' ? d.pause() : d.finish();
         port.postMessage({ type: 'events', req: m.req, events, dropped: d.dropped } satisfies Reply);
-        detectors = null;
+        if (m.type === 'finish') detectors = null;
       }
     } catch (e) {
       port.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies Reply);
@@ -73,7 +78,7 @@ export class DetectorWorker {
   /** Batches out of the pool's reach because of the worker (sent, not yet back). */
   private held = 0;
   private nextReq = 1;
-  private readonly pending = new Map<number, { resolve: (r: { events: StoredEvent[]; dropped?: DetectorDropped }) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: { events: StoredEvent[]; superseded?: string[]; dropped?: DetectorDropped }) => void; reject: (e: Error) => void }>();
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
   private closing = false;
@@ -127,7 +132,7 @@ export class DetectorWorker {
     this.wake();
   }
 
-  private request(m: { type: 'take'; discard: boolean } | { type: 'finish' }): Promise<{ events: StoredEvent[]; dropped?: DetectorDropped }> {
+  private request(m: { type: 'take'; discard: boolean } | { type: 'finish' } | { type: 'pause' }): Promise<{ events: StoredEvent[]; superseded?: string[]; dropped?: DetectorDropped }> {
     if (this.failure) return Promise.reject(this.failure);
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
@@ -136,10 +141,16 @@ export class DetectorWorker {
     });
   }
 
-  /** A file begins: fresh detector state (events do not span files). */
+  /** A file begins with fresh detector state. */
   beginFile(fileId: number, space: DetectorSpace, opts: DetectOptions): void {
     if (this.failure) throw this.failure;
     this.worker.postMessage({ type: 'file', fileId, space, opts } satisfies Request);
+  }
+
+  /** A file begins with the state the file before paused with (see detectors.ts). */
+  continueFile(fileId: number): void {
+    if (this.failure) throw this.failure;
+    this.worker.postMessage({ type: 'continue', fileId } satisfies Request);
   }
 
   /** Rows [from, to) of a classified, enriched (shared) batch, in record order. */
@@ -183,9 +194,19 @@ export class DetectorWorker {
     if (this.failure) throw this.failure;
   }
 
-  /** Events ended by the rows sent so far (discard: rebuilt state of a resume, already stored). */
-  async take(discard = false): Promise<StoredEvent[]> {
-    return (await this.request({ type: 'take', discard })).events;
+  /**
+   * Events ended by the rows sent so far, and the provisional ids of the file before they
+   * supersede (discard: rebuilt state of a resume, already stored).
+   */
+  async take(discard = false): Promise<{ events: StoredEvent[]; superseded: string[] }> {
+    const r = await this.request({ type: 'take', discard });
+    return { events: r.events, superseded: r.superseded ?? [] };
+  }
+
+  /** End of a file that is not the run's last: ended and provisional events; the state stays. */
+  async pause(): Promise<{ events: StoredEvent[]; dropped: DetectorDropped }> {
+    const r = await this.request({ type: 'pause' });
+    return { events: r.events, dropped: r.dropped! };
   }
 
   /** End of the file: every open event ends; with the caps' drop counters. */

@@ -16,10 +16,10 @@ import type { Darknet } from '../config/darknet.js';
 import { BatchPool, DEFAULT_BATCH_ROWS, type PacketBatch } from '../decode/batch.js';
 import { Enricher } from '../enrich/enricher.js';
 import type { GeoDb } from '../enrich/geo.js';
-import type { ChunkTransaction, LedgerEntry, NewFile, Store } from '../store/store.js';
+import type { ChunkTransaction, LedgerEntry, NewFile, Store, StoredEvent } from '../store/store.js';
 import { fullHash, quickHash } from './identity.js';
 import { rollupKeys } from '../store/rollup.js';
-import type { DetectOptions } from '../detect/detectors.js';
+import type { DetectOptions, DetectorDropped } from '../detect/detectors.js';
 import { DetectorWorker } from '../detect/worker.js';
 import { detectSurges } from '../detect/surge.js';
 import { RollupWorker } from '../store/rollup-worker.js';
@@ -101,9 +101,12 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   const detect = opts.detect ? new DetectorWorker(pool, DETECT_HELD) : null;
   const outcomes: FileOutcome[] = [];
   const rollups = new RollupWorker();
+  const carry: { value: Carry | null } = { value: null };
   try {
-    for (const file of await expandInputs(inputs)) {
-      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, configId, chunkRecords, opts);
+    const files = await expandInputs(inputs);
+    for (let k = 0; k < files.length; k++) {
+      const file = files[k];
+      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, carry, k === files.length - 1, configId, chunkRecords, opts);
       outcomes.push(o);
       opts.onFile?.(o);
     }
@@ -128,6 +131,14 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   return outcomes;
 }
 
+/** Detector state a file left open (paused, not finished) for the next one to continue. */
+interface Carry {
+  fileId: number;
+  sensor: string | null;
+  /** Time of its last record (seconds). */
+  lastSec: number;
+}
+
 /** The time span (ms) of the files stored or resumed by this run, or null. */
 function detectSpan(outcomes: FileOutcome[]): { from: number; to: number } | null {
   let from = Infinity;
@@ -140,7 +151,7 @@ function detectSpan(outcomes: FileOutcome[]): { from: number; to: number } | nul
   return Number.isFinite(from) && Number.isFinite(to) ? { from, to } : null;
 }
 
-async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, carry: { value: Carry | null }, lastInput: boolean, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
   let quick: { size: number; quick: string };
   try {
     quick = await quickHash(file);
@@ -166,8 +177,17 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
   const replayFrom = entry ? Math.min(entry.rollupRec, startRec) : 0;
   rollups.clear();
   let rollupRec = replayFrom;
-  // Detectors see every record of the file from the first, replayed ones included (see detectors.ts).
-  detectors?.beginFile(fileId, { extrapolationFactor: darknet.extrapolationFactor, sizeV4: darknet.sizeV4 }, opts.detect === true || !opts.detect ? {} : opts.detect);
+  // Detectors see every record of the file from the first, replayed ones included; a new file
+  // may continue the state the file before left open, decided at its first record (see detectors.ts).
+  const sensor = entry ? entry.sensor : (opts.sensor ?? null);
+  const beginFresh = () => {
+    detectors!.beginFile(fileId, { extrapolationFactor: darknet.extrapolationFactor, sizeV4: darknet.sizeV4 }, opts.detect === true || !opts.detect ? {} : opts.detect);
+    carry.value = null;
+    return 'fresh' as const;
+  };
+  let detectState: 'none' | 'fresh' | 'continued' | 'undecided' = !detectors ? 'none' : entry || !carry.value ? beginFresh() : 'undecided';
+  let continuedFrom: number | null = null;
+  let lastSec = NaN;
   // A batch sent to the detectors goes back to the pool when their worker has read it.
   const release = (b: PacketBatch) => (detectors ? detectors.release(b) : pool.release(b));
   let coarseWritten = false;
@@ -195,7 +215,13 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     c.seal();
     // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
     const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
-    const found = detectors ? (done ? detectors.finish() : detectors.take().then((events) => ({ events, dropped: null }))) : Promise.resolve({ events: [], dropped: null });
+    const live = detectors !== null && (detectState === 'fresh' || detectState === 'continued');
+    const found: Promise<{ events: StoredEvent[]; superseded: string[]; dropped: DetectorDropped | null }> = !live
+      ? Promise.resolve({ events: [], superseded: [], dropped: null })
+      : done
+        ? (lastInput ? detectors.finish() : detectors.pause()).then((r) => ({ ...r, superseded: [] }))
+        : detectors.take().then((r) => ({ ...r, dropped: null }));
+    const from = continuedFrom;
     taken.catch(() => undefined); // awaited below
     found.catch(() => undefined);
     clamped += c.clampedTimestamps;
@@ -208,7 +234,9 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
       if (prev) await prev;
       if (first) first.identity.sha256 = await sha;
       const { minute, coarse } = await taken;
-      const { events, dropped } = await found;
+      const { events, superseded, dropped } = await found;
+      // The file before's provisional events: those superseded here, and at this file's end the rest.
+      const dropOpenEvents = from === null ? undefined : done ? { fileId: from } : superseded.length ? { fileId: from, ids: superseded } : undefined;
       // A file's hour/day rows written before (this run or an interrupted one) may share buckets with these.
       const coarseAgain = coarse !== null && (coarseWritten || rollupRec > 0);
       if (coarse) {
@@ -216,7 +244,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
         coarseWritten = true;
       }
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
-      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: dropped } }, rollups: chunkRollups, rollupRec, coarseAgain, events });
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: dropped } }, rollups: chunkRollups, rollupRec, coarseAgain, events, dropOpenEvents });
       if (had) chunks++;
     })();
     p.catch(() => undefined); // awaited by settle(); this only keeps it from counting as unhandled meanwhile
@@ -228,6 +256,19 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
       await detectors?.room();
       const n = batch.length;
       opts.onBatch?.(n);
+      if (detectors && n > 0) {
+        if (detectState === 'undecided') {
+          // Same sensor, and not earlier than the file before's end (1 s of slack): the same stream.
+          const c = carry.value!;
+          if (c.sensor === sensor && batch.tsSec[0] + batch.tsNsec[0] / 1e9 >= c.lastSec - 1) {
+            detectors.continueFile(fileId);
+            continuedFrom = c.fileId;
+            carry.value = null;
+            detectState = 'continued';
+          } else detectState = beginFresh();
+        }
+        lastSec = batch.tsSec[n - 1] + batch.tsNsec[n - 1] / 1e9;
+      }
       // Rows before the resume point were committed by an earlier run; those after the
       // last hour/day rollup write are replayed into the rollup state (not stored again).
       if (rec + n <= replayFrom && !detectors) {
@@ -292,6 +333,8 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     chunk = null;
     startCommit(last, Math.max(rec, startRec), { info });
     await settle();
+    // Paused, not finished: the next file may continue it. A file without records leaves the carry as it was.
+    if (detectState === 'fresh' || detectState === 'continued') carry.value = lastInput ? null : { fileId, sensor, lastSec };
     return { file, status: entry ? 'resumed' : 'ingested', fileId, sha256: await sha, rows, chunks, ...(entry ? { resumedAt: startRec } : {}), info, clampedTimestamps: clamped };
   } catch (e) {
     await (chunk as ChunkTransaction | null)?.rollback().catch(() => undefined);

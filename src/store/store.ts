@@ -51,7 +51,7 @@ export interface ChunkRollups {
 }
 
 /** A detector's event as stored (src/detect): scans and DoS attacks for now. */
-/** Event types: streaming detectors (per file) and the store-level surge pass. */
+/** Event types: streaming detectors (over the files of an ingest run) and the store-level surge pass. */
 export const EVENT_TYPES = ['scan', 'dos', 'reflection', 'infected', 'surge', 'new-port', 'spoofed-surge'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
