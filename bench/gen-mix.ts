@@ -7,6 +7,7 @@
  * N accepts k/M/G suffixes and exponent notation (10M, 1e7). Prints one JSON
  * object: the per-category and per-kind counts, file size and elapsed time.
  */
+import { eachFlag } from './cli-args.js';
 import { generateMix, type MixOptions } from './synth/mix.js';
 
 const USAGE = 'usage: gen-mix --packets N --seed S --out FILE [--darknet CIDR] [--darknet6 CIDR] [--start UNIXSEC] [--pps N] [--vlan ID]';
@@ -26,19 +27,7 @@ function fail(msg: string): never {
 
 function parseArgs(argv: string[]): MixOptions {
   const o: Partial<MixOptions> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    }
-    const eq = a.indexOf('=');
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const val = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) fail(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, USAGE, fail, (flag, val, a) => {
     switch (flag) {
       case '--packets':
         o.packets = count(flag, val());
@@ -68,7 +57,7 @@ function parseArgs(argv: string[]): MixOptions {
       default:
         fail(`unknown argument ${a}`);
     }
-  }
+  });
   if (o.packets === undefined || o.seed === undefined || !o.out) fail('--packets, --seed and --out are required');
   return o as MixOptions;
 }

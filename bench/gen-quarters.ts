@@ -7,6 +7,7 @@
  * darknet configuration to ingest it with.
  * The darknet to ingest it with is QUARTERS_DARKNET_YAML (100.64.0.0/16, two sensors, JP).
  */
+import { eachFlag } from './cli-args.js';
 import { writeFileSync } from 'node:fs';
 import { GeoDb } from '../src/enrich/geo.js';
 import { QUARTERS_DARKNET_YAML, writeQuarters } from './synth/quarters.js';
@@ -24,19 +25,7 @@ function parseArgs(argv: string[]): { out: string; seed: number; scale: number; 
   let scale = 1;
   let truth: string | null = null;
   let darknet: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    }
-    const eq = a.indexOf('=');
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const val = (): string => {
-      if (eq > 0) return a.slice(eq + 1);
-      if (i + 1 >= argv.length) fail(`${flag} needs a value`);
-      return argv[++i];
-    };
+  eachFlag(argv, USAGE, fail, (flag, val, a) => {
     switch (flag) {
       case '--out':
         out = val();
@@ -58,7 +47,7 @@ function parseArgs(argv: string[]): { out: string; seed: number; scale: number; 
       default:
         fail(`unknown argument ${a}`);
     }
-  }
+  });
   if (!out) fail('--out is required');
   return { out, seed, scale, truth, darknet };
 }
