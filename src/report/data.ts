@@ -81,7 +81,8 @@ export interface ReportData {
   previous: Period;
   generatedAt: string;
   darknet: { sensors: { name: string; sizeV4: number }[]; sizeV4: number; homeCountry: string } | null;
-  coverage: { days: number; observedDays: number; missingDays: string[]; files: number };
+  /** Days of the period, days with packets, the missing ones, files stored; days with packets per sensor. */
+  coverage: { days: number; observedDays: number; missingDays: string[]; files: number; sensors: { sensor: string; days: number }[] };
   /** Sources are hosts: spoofed surges' addresses are not counted (see Store.reportDays). */
   totals: { packets: number; sources: number; probePackets: number; spoofedSources: number };
   /** Packets stored for the previous period (0: nothing to compare ranks with). */
@@ -285,6 +286,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
   const previousTotals = await store.totals(prevSel, false);
   const mirai = await store.miraiDays(sel);
   const files = await store.files();
+  const sensorDays = await store.sensorDays(sel);
   const top5Ports = ports.slice(0, 5);
   const top5Countries = countries.slice(0, 5);
   const portDays = await daily(store, 'port', sel, top5Ports);
@@ -308,7 +310,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
     previous,
     generatedAt: (opts.now ?? new Date()).toISOString(),
     darknet: darknet ? { sensors: darknet.sensors.map((s) => ({ name: s.name, sizeV4: s.sizeV4 })), sizeV4, homeCountry: darknet.homeCountry } : null,
-    coverage: { days: all.length, observedDays: observed, missingDays: all.filter((d) => !seen.has(d)), files: fileCount },
+    coverage: { days: all.length, observedDays: observed, missingDays: all.filter((d) => !seen.has(d)), files: fileCount, sensors: sensorDays },
     totals: { packets: totals.packets, sources: hosts, probePackets: probeTotals.packets, spoofedSources: days.reduce((a, d) => a + d.spoofedSources, 0) },
     previousPackets: previousTotals.packets,
     ports: want.nicter ? ports : top5Ports,

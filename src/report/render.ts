@@ -393,6 +393,13 @@ function method(data: ReportData, lang: Lang, blocks: Block[], full: boolean): v
       en: `Period: ${periodLabel(data.period, lang)} (UTC). Packets were stored on ${c.observedDays} of its ${c.days} days${gaps.length ? ` (missing: ${gaps.slice(0, 12).join(', ')}${gaps.length > 12 ? ', …' : ''})` : ''}. Per-day figures average over the days with packets.`,
     }),
   );
+  if (c.sensors.length)
+    items.push(
+      x({
+        ja: `センサー別の観測日数：${c.sensors.map((s) => `${s.sensor} ${s.days}日`).join('、')}（期間${c.days}日）。`,
+        en: `Days with packets per sensor: ${c.sensors.map((s) => `${s.sensor} ${s.days}`).join(', ')} (of ${c.days}).`,
+      }),
+    );
   items.push(
     x({
       ja: `順位表はプローブ（TCP SYN、UDP、ICMPエコー要求、その他のTCP）のパケット数によります。DoS攻撃の跳ね返りパケットは含みません。前期間の順位は上位${data.method.previousRankDepth}位までを示し、それ以外は「-」です。`,

@@ -298,6 +298,8 @@ export interface Store {
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Probe packets and distinct sources per bucket × port (× country), from the rollups. */
   portActivity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /** Per sensor (by name; '(not monitored)' for packets outside every sensor): UTC days with packets. */
+  sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]>;
   /** UTC days (ms) with packets of the selection, in order. */
   activeDays(sel: Selection): Promise<number[]>;
   /** First day (ms) each probed port ("port/proto" key) was seen, over the whole store. */

@@ -652,6 +652,14 @@ export class DuckDbStore implements Store {
     return r.map((x) => ({ bucketMs: Number(x.b), proto: x.proto as number, port: x.port as number, country: q.byCountry ? unpackCountry(x.country as number) : null, packets: Number(x.packets), sources: Number(x.sources) }));
   }
 
+  async sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]> {
+    const params: DuckDBValue[] = [];
+    const rel = this.rollupRelation(sel, params);
+    const names = await this.sensorNames();
+    const r = await rows(this.conn, `SELECT sensor, count(DISTINCT time_bucket(INTERVAL 1 DAY, bucket)) AS days FROM ${rel} GROUP BY sensor ORDER BY sensor`, params);
+    return r.map((x) => ({ sensor: names.get(Number(x.sensor)) ?? (Number(x.sensor) === 0 ? '(not monitored)' : String(x.sensor)), days: Number(x.days) }));
+  }
+
   async activeDays(sel: Selection): Promise<number[]> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
