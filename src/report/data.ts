@@ -112,18 +112,26 @@ const DAY = 86_400_000;
 
 async function ranked(store: Store, by: 'port' | 'country', sel: Selection, prevSel: Selection, limit: number): Promise<RankedRow[]> {
   const kinds = sel.kinds ?? PROBE_KINDS;
-  const now = await store.top({ ...sel, kinds, by, limit });
+  // Rankings by packets alone (cheap); the sources of the ranked keys come in one pass (withSources).
+  const now = await store.top({ ...sel, kinds, by, limit, withSources: false });
   const before = await store.top({ ...prevSel, kinds, by, limit: PREVIOUS_RANK_DEPTH, withSources: false });
-  const keyOf = (r: { key: string; detail: Record<string, string | number | null> }) => (by === 'country' ? (r.key === 'unknown' ? '' : r.key) : r.key);
+  const keyOf = (r: { key: string }) => (by === 'country' ? (r.key === 'unknown' ? '' : r.key) : r.key);
   const prev = new Map(before.map((r, i) => [keyOf(r), i + 1]));
   return now.map((r, i) => ({
     rank: i + 1,
     key: keyOf(r),
     label: by === 'port' ? String(r.detail.label ?? r.key) : keyOf(r),
     packets: r.packets,
-    sources: r.sources ?? 0,
+    sources: 0,
     prevRank: prev.get(keyOf(r)) ?? null,
   }));
+}
+
+/** Fill the ranked rows' distinct sources, ports and countries in one pass over the rollups. */
+async function withSources(store: Store, sel: Selection, ports: RankedRow[], countries: RankedRow[]): Promise<void> {
+  const s = await store.keySources({ ...sel, kinds: sel.kinds ?? PROBE_KINDS }, ports.map((r) => r.key), countries.map((r) => r.key || 'unknown'));
+  for (const r of ports) r.sources = s.ports.get(r.key) ?? 0;
+  for (const r of countries) r.sources = s.countries.get(r.key || 'unknown') ?? 0;
 }
 
 async function daily(store: Store, by: 'port' | 'country', sel: Selection, keys: RankedRow[]): Promise<DailyValue[]> {
@@ -276,6 +284,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
   // One query at a time: the store has one connection.
   const ports = await ranked(store, 'port', sel, prevSel, topN);
   const countries = await ranked(store, 'country', sel, prevSel, topN);
+  await withSources(store, sel, ports, countries);
   // Spoofed surges' addresses are not hosts (methods.md §5.2, Clwit's December 2020 case): left
   // out of every source count of the report.
   const spoofedEvents = await store.events({ ...sel, types: ['spoofed-surge'], limit: 10_000 });
@@ -293,6 +302,7 @@ export async function buildReport(store: Store, period: Period, style: ReportSty
   const countryDays = await daily(store, 'country', sel, top5Countries);
   const back = [TrafficKind.BACKSCATTER];
   const victimPorts = want.npa ? await ranked(store, 'port', { ...sel, kinds: back }, { ...prevSel, kinds: back }, 5) : [];
+  if (victimPorts.length) await withSources(store, { ...sel, kinds: back }, victimPorts, []);
   const events = full ? await store.events({ ...sel, types: ['dos', 'reflection', 'surge', 'new-port', 'spoofed-surge'], limit: 100_000 }) : [];
 
   const all = periodDays(period);

@@ -298,6 +298,11 @@ export interface Store {
   events(q: EventQuery): Promise<StoredEvent[]>;
   /** Probe packets and distinct sources per bucket × port (× country), from the rollups. */
   portActivity(q: ActivityQuery): Promise<ActivityRow[]>;
+  /**
+   * Distinct sources of some ports ('23/tcp') and some source countries ('US', 'unknown') over a
+   * selection, in one pass over the rollups' source lists (a report's two ranked tables).
+   */
+  keySources(sel: Selection, ports: string[], countries: string[]): Promise<{ ports: Map<string, number>; countries: Map<string, number> }>;
   /** Per sensor (by name; '(not monitored)' for packets outside every sensor): UTC days with packets. */
   sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]>;
   /** UTC days (ms) with packets of the selection, in order. */

@@ -92,6 +92,13 @@ const duckDialect = (params: DuckDBValue[]): Dialect => ({
 });
 
 /** Rows of a query as plain objects with bigint → number (counts here stay far below 2^53). */
+/** A port key as top() writes it ('23/tcp', '53/udp', '0/1') → a bound "(port, proto)" pair. */
+function portPair(key: string, d: Dialect): string {
+  const m = /^(\d+)\/(tcp|udp|\d+)$/.exec(key);
+  if (!m) throw new StoreError('query', `not a port key: ${JSON.stringify(key.slice(0, 20))}`);
+  return `(${d.param(Number(m[1]), 'UINTEGER')}, ${d.param(m[2] === 'tcp' ? 6 : m[2] === 'udp' ? 17 : Number(m[2]), 'UINTEGER')})`;
+}
+
 async function rows(c: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<Record<string, unknown>[]> {
   const r = await c.runAndReadAll(sql, params);
   const names = r.columnNames();
@@ -652,6 +659,27 @@ export class DuckDbStore implements Store {
     return r.map((x) => ({ bucketMs: Number(x.b), proto: x.proto as number, port: x.port as number, country: q.byCountry ? unpackCountry(x.country as number) : null, packets: Number(x.packets), sources: Number(x.sources) }));
   }
 
+  async keySources(sel: Selection, ports: string[], countries: string[]): Promise<{ ports: Map<string, number>; countries: Map<string, number> }> {
+    const out = { ports: new Map<string, number>(), countries: new Map<string, number>() };
+    if (!ports.length && !countries.length) return out;
+    const params: DuckDBValue[] = [];
+    const d = duckDialect(params);
+    const rel = this.rollupRelation(sel, params);
+    const pairs = ports.map((k) => portPair(k, d));
+    const codes = countries.map((c) => d.param(c === 'unknown' || c === '' ? 0 : packCountry(c), 'UINTEGER'));
+    const parts: string[] = [];
+    if (pairs.length) parts.push(`SELECT 'p' AS t, port, proto, 0 AS country, count(DISTINCT s) AS n FROM u WHERE (port, proto) IN (${pairs.join(', ')}) GROUP BY port, proto`);
+    if (codes.length) parts.push(`SELECT 'c' AS t, 0, 0, country, count(DISTINCT s) FROM u WHERE ip_version <> 0 AND country IN (${codes.join(', ')}) GROUP BY country`);
+    const r = await rows(this.conn, `WITH u AS (SELECT port, proto, country, ip_version, unnest(sources) AS s FROM ${rel}) ${parts.join(' UNION ALL ')}`, params);
+    for (const x of r) {
+      if (x.t === 'p') {
+        const proto = Number(x.proto);
+        out.ports.set(`${x.port}/${proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto}`, Number(x.n));
+      } else out.countries.set(unpackCountry(Number(x.country)) || 'unknown', Number(x.n));
+    }
+    return out;
+  }
+
   async sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
@@ -773,12 +801,7 @@ export class DuckDbStore implements Store {
     let keyExpr: string;
     let keep: string;
     if (by === 'port') {
-      const pairs = keys.map((k) => {
-        const m = /^(\d+)\/(tcp|udp|\d+)$/.exec(k);
-        if (!m) throw new StoreError('query', `not a port key: ${JSON.stringify(k.slice(0, 20))}`);
-        const proto = m[2] === 'tcp' ? 6 : m[2] === 'udp' ? 17 : Number(m[2]);
-        return `(${d.param(Number(m[1]), 'UINTEGER')}, ${d.param(proto, 'UINTEGER')})`;
-      });
+      const pairs = keys.map((k) => portPair(k, d));
       keyExpr = "CAST(port AS VARCHAR) || '/' || CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE CAST(proto AS VARCHAR) END";
       keep = `(port, proto) IN (${pairs.join(', ')})`;
     } else {
