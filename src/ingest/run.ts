@@ -20,6 +20,9 @@ import type { ChunkTransaction, LedgerEntry, NewFile, Store, StoredEvent } from 
 import { fullHash, quickHash } from './identity.js';
 import { rollupKeys } from '../store/rollup.js';
 import type { DetectOptions, DetectorDropped } from '../detect/detectors.js';
+import { DOS_DEFAULTS } from '../detect/dos.js';
+import { INFECTED_DEFAULTS } from '../detect/infected.js';
+import { SCAN_DEFAULTS } from '../detect/scan.js';
 import { DetectorWorker } from '../detect/worker.js';
 import { detectSurges } from '../detect/surge.js';
 import { RollupWorker } from '../store/rollup-worker.js';
@@ -78,6 +81,10 @@ export interface FileOutcome {
   info?: CaptureInfo;
   clampedTimestamps?: number;
   message?: string;
+  /** --detect: the file (id) whose detector state this one continued (the run's file before, or a replayed earlier capture). */
+  continuedFrom?: number;
+  /** --detect: the earlier capture of the sensor was not replayed (gone, changed, or its replay differs): why; this file started fresh. */
+  replayMissing?: string;
 }
 
 export function darknetDigest(d: Darknet): string {
@@ -106,7 +113,7 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
     const files = await expandInputs(inputs);
     for (let k = 0; k < files.length; k++) {
       const file = files[k];
-      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, carry, k === files.length - 1, configId, chunkRecords, opts);
+      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, carry, configId, chunkRecords, opts);
       outcomes.push(o);
       opts.onFile?.(o);
     }
@@ -151,7 +158,39 @@ function detectSpan(outcomes: FileOutcome[]): { from: number; to: number } | nul
   return Number.isFinite(from) && Number.isFinite(to) ? { from, to } : null;
 }
 
-async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, carry: { value: Carry | null }, lastInput: boolean, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+/** Seconds of a CaptureInfo timestamp ('…T12:00:00.123456789Z'), or NaN. */
+function timestampSec(t: unknown): number {
+  if (typeof t !== 'string') return NaN;
+  const m = /^(.{19})(?:\.(\d+))?Z$/.exec(t);
+  return m ? Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(`0.${m[2]}`) : 0) : Number(t);
+}
+
+/** The longest a detector keeps an event open without packets (s): how far back an earlier capture may continue. */
+function maxGapSec(d: DetectOptions): number {
+  const scan = d.scan?.timeoutSec ?? SCAN_DEFAULTS.timeoutSec;
+  const dos = 2 * (d.dos?.intervalSec ?? DOS_DEFAULTS.intervalSec);
+  const infected = d.infected?.timeoutSec ?? INFECTED_DEFAULTS.timeoutSec;
+  return Math.max(scan, dos, infected);
+}
+
+/**
+ * The complete capture of `sensor` that ended last at or before `firstSec` (+1 s), no more
+ * than the detectors' longest timeout before it; null when there is none.
+ */
+async function previousCapture(store: Store, sensor: string | null, firstSec: number, gapSec: number): Promise<LedgerEntry | null> {
+  let best: LedgerEntry | null = null;
+  let bestLast = -Infinity;
+  for (const f of await store.files()) {
+    if (f.status !== 'complete' || f.sensor !== sensor) continue;
+    const last = timestampSec((f.info as { lastTimestamp?: unknown } | null)?.lastTimestamp);
+    if (!(last <= firstSec + 1 && last >= firstSec - gapSec) || last <= bestLast) continue;
+    best = f;
+    bestLast = last;
+  }
+  return best;
+}
+
+async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, carry: { value: Carry | null }, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
   let quick: { size: number; quick: string };
   try {
     quick = await quickHash(file);
@@ -180,13 +219,67 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
   // Detectors see every record of the file from the first, replayed ones included; a new file
   // may continue the state the file before left open, decided at its first record (see detectors.ts).
   const sensor = entry ? entry.sensor : (opts.sensor ?? null);
+  const space = { extrapolationFactor: darknet.extrapolationFactor, sizeV4: darknet.sizeV4 };
+  const detectOpts: DetectOptions = opts.detect === true || !opts.detect ? {} : opts.detect;
   const beginFresh = () => {
-    detectors!.beginFile(fileId, { extrapolationFactor: darknet.extrapolationFactor, sizeV4: darknet.sizeV4 }, opts.detect === true || !opts.detect ? {} : opts.detect);
+    detectors!.beginFile(fileId, space, detectOpts);
     carry.value = null;
     return 'fresh' as const;
   };
-  let detectState: 'none' | 'fresh' | 'continued' | 'undecided' = !detectors ? 'none' : entry || !carry.value ? beginFresh() : 'undecided';
+  // A resume starts fresh; a new file continues the run's file before ('undecided'), or an
+  // earlier run's capture by replaying it ('lookup'), decided at its first record.
+  let detectState: 'none' | 'fresh' | 'continued' | 'undecided' | 'lookup' = !detectors ? 'none' : entry ? beginFresh() : carry.value ? 'undecided' : 'lookup';
   let continuedFrom: number | null = null;
+  let replayMissing: string | undefined;
+  /**
+   * Replays the earlier capture `prev` through the detectors (its events are stored: all
+   * discarded) and pauses them as it ended; true when the state it left open is the one
+   * stored (its provisional events, the same ids, packets and ends). Any failure: false.
+   */
+  const replay = async (prev: LedgerEntry, provisional: StoredEvent[]): Promise<boolean> => {
+    let q: { size: number; quick: string };
+    try {
+      q = await quickHash(prev.name);
+    } catch {
+      replayMissing = `file ${prev.fileId} (${prev.name}) is gone`;
+      return false;
+    }
+    if (q.size !== prev.size || q.quick !== prev.quick) {
+      replayMissing = `file ${prev.fileId} (${prev.name}) changed`;
+      return false;
+    }
+    try {
+      detectors!.beginFile(prev.fileId, space, detectOpts);
+      const r = await CaptureReader.open(prev.name, { pool });
+      let records = 0;
+      for await (const b of r.batches()) {
+        await detectors!.room();
+        records += b.length;
+        if (b.length > 0) {
+          classifier.classify(b);
+          enricher.enrich(b);
+          detectors!.add(b, 0, b.length);
+          detectors!.take(true).catch(() => undefined); // a failure surfaces at pause()
+        }
+        detectors!.release(b);
+      }
+      if (records !== prev.nextRec) {
+        replayMissing = `file ${prev.fileId} (${prev.name}) has ${records} records, the ledger ${prev.nextRec}`;
+        return false;
+      }
+      const open = (await detectors!.pause()).events.filter((e) => e.id.startsWith('open:'));
+      const stored = new Map(provisional.map((e) => [e.id, e]));
+      const same = open.length === stored.size && open.every((e) => {
+        const s = stored.get(e.id);
+        return s !== undefined && s.packets === e.packets && Math.round(s.lastSec * 1e6) === Math.round(e.lastSec * 1e6);
+      });
+      if (!same) replayMissing = `file ${prev.fileId} (${prev.name}): its replay does not end as stored (it continued an earlier capture, or the darknet changed)`;
+      return same;
+    } catch (e) {
+      replayMissing = `file ${prev.fileId} (${prev.name}): ${(e as Error).message}`;
+      return false;
+    }
+  };
   let lastSec = NaN;
   // A batch sent to the detectors goes back to the pool when their worker has read it.
   const release = (b: PacketBatch) => (detectors ? detectors.release(b) : pool.release(b));
@@ -219,7 +312,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     const found: Promise<{ events: StoredEvent[]; superseded: string[]; dropped: DetectorDropped | null }> = !live
       ? Promise.resolve({ events: [], superseded: [], dropped: null })
       : done
-        ? (lastInput ? detectors.finish() : detectors.pause()).then((r) => ({ ...r, superseded: [] }))
+        ? detectors.pause().then((r) => ({ ...r, superseded: [] }))
         : detectors.take().then((r) => ({ ...r, dropped: null }));
     const from = continuedFrom;
     taken.catch(() => undefined); // awaited below
@@ -264,6 +357,18 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
             detectors.continueFile(fileId);
             continuedFrom = c.fileId;
             carry.value = null;
+            detectState = 'continued';
+          } else detectState = 'lookup';
+        }
+        if (detectState === 'lookup') {
+          // The sensor's capture before this one, from an earlier run (or this one, out of turn):
+          // if it left events open, its replay rebuilds the state this file continues.
+          carry.value = null;
+          const prev = await previousCapture(store, sensor, batch.tsSec[0] + batch.tsNsec[0] / 1e9, maxGapSec(detectOpts));
+          const provisional = prev ? await store.provisionalEvents(prev.fileId) : [];
+          if (prev && provisional.length && (await replay(prev, provisional))) {
+            detectors.continueFile(fileId);
+            continuedFrom = prev.fileId;
             detectState = 'continued';
           } else detectState = beginFresh();
         }
@@ -334,8 +439,11 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     startCommit(last, Math.max(rec, startRec), { info });
     await settle();
     // Paused, not finished: the next file may continue it. A file without records leaves the carry as it was.
-    if (detectState === 'fresh' || detectState === 'continued') carry.value = lastInput ? null : { fileId, sensor, lastSec };
-    return { file, status: entry ? 'resumed' : 'ingested', fileId, sha256: await sha, rows, chunks, ...(entry ? { resumedAt: startRec } : {}), info, clampedTimestamps: clamped };
+    if (detectState === 'fresh' || detectState === 'continued') carry.value = { fileId, sensor, lastSec };
+    return {
+      file, status: entry ? 'resumed' : 'ingested', fileId, sha256: await sha, rows, chunks, ...(entry ? { resumedAt: startRec } : {}), info, clampedTimestamps: clamped,
+      ...(continuedFrom !== null ? { continuedFrom } : {}), ...(replayMissing ? { replayMissing } : {}),
+    };
   } catch (e) {
     await (chunk as ChunkTransaction | null)?.rollback().catch(() => undefined);
     await settle().catch(() => undefined);

@@ -296,6 +296,8 @@ export interface Store {
   series(q: SeriesQuery): Promise<SeriesRow[]>;
   /** Stored events, in time order. */
   events(q: EventQuery): Promise<StoredEvent[]>;
+  /** A file's provisional events (ids `open:…`: still open where its data ended), in time order. */
+  provisionalEvents(fileId: number): Promise<StoredEvent[]>;
   /** Probe packets and distinct sources per bucket × port (× country), from the rollups. */
   portActivity(q: ActivityQuery): Promise<ActivityRow[]>;
   /**

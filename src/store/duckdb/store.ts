@@ -600,10 +600,18 @@ export class DuckDbStore implements Store {
     if (q.from !== undefined) conds.push(`last_seen >= ${d.param(new Date(q.from).toISOString(), 'TIMESTAMP')}`);
     if (q.to !== undefined) conds.push(`first_seen < ${d.param(new Date(q.to).toISOString(), 'TIMESTAMP')}`);
     const limit = Math.max(1, Math.min(q.limit ?? 1_000_000, 10_000_000));
+    return this.eventRows(`${conds.join(' AND ')} ORDER BY first_seen, event_id LIMIT ${limit}`, params);
+  }
+
+  async provisionalEvents(fileId: number): Promise<StoredEvent[]> {
+    return this.eventRows(`file_id = $1 AND event_id LIKE 'open:%' ORDER BY first_seen, event_id`, [fileId]);
+  }
+
+  private async eventRows(where: string, params: DuckDBValue[]): Promise<StoredEvent[]> {
     const r = await rows(
       this.conn,
       `SELECT event_id, type, file_id, epoch_us(first_seen::TIMESTAMP) AS f, epoch_us(last_seen::TIMESTAMP) AS l, source, port, proto, tool, victim, victim_port, attack_type, packets, details
-       FROM events WHERE ${conds.join(' AND ')} ORDER BY first_seen, event_id LIMIT ${limit}`,
+       FROM events WHERE ${where}`,
       params,
     );
     return r.map((x) => ({
