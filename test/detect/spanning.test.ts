@@ -1,20 +1,21 @@
 /**
  * Events across capture files (detectors.ts): the lab's captures split in two at a
- * record in the middle of an activity and ingested in one run give the events of the
- * whole file; files out of order do not continue each other; a file that is not the
- * run's last stores its open events as provisional ('open:' ids), deleted once the next
- * file emits them whole; a crash inside the continuing file loses and doubles nothing.
+ * record in the middle of an activity and ingested in one run, or in two runs (the
+ * second replays the first file), give the events of the whole file; files out of order
+ * do not continue each other; every file stores its open events as provisional ('open:'
+ * ids), deleted once a later file emits them whole; a crash inside the continuing file
+ * loses and doubles nothing.
  *
  * DoS thresholds are lowered as dos.test.ts does for the lab floods (they last seconds):
  * 5-s intervals and windows sliding by 0.5 s, ≥ 10 packets in a window, ≥ 0.2 s.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Darknet } from '../../src/config/darknet.js';
 import type { DetectOptions } from '../../src/detect/detectors.js';
 import { GeoDb } from '../../src/enrich/geo.js';
-import { ingest } from '../../src/ingest/run.js';
+import { ingest, type FileOutcome } from '../../src/ingest/run.js';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
 import type { Store, StoredEvent } from '../../src/store/store.js';
 import { sharedFile } from '../helpers/paths.js';
@@ -55,9 +56,10 @@ function shifted(path: string, sec: number, name: string): string {
   return p;
 }
 
-/** An event without the file it was stored with (in its id too): what the activity was. */
+/** An event without the file it was stored with (in its id too) nor whether it was still open: what the activity was. */
 function body(e: StoredEvent) {
-  return { ...e, id: e.id.replace(/^(open:)?(\w+):\d+:/, '$2:'), fileId: 0 };
+  const { provisional: _, ...details } = e.details as { provisional?: boolean };
+  return { ...e, id: e.id.replace(/^(open:)?(\w+):\d+:/, '$2:'), fileId: 0, details };
 }
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -115,8 +117,11 @@ describe('events across capture files (state carried through one ingest run)', (
     const dos = events.filter((e) => e.type === 'dos');
     assert.deepEqual(dos.map((e) => [e.victim, e.packets, e.firstSec, e.lastSec]), whole.map((e) => [e.victim, e.packets, e.firstSec, e.lastSec]));
     assert.deepEqual(dos.map(body), whole.map(body));
-    assert.equal(dos[0].fileId, 2, 'the attack ended in the second file');
-    assert.deepEqual(events.filter((e) => e.id.startsWith('open:')).map((e) => e.id), []);
+    assert.equal(dos[0].fileId, 2, 'the attack continued into the second file');
+    // Open where the data ends (whole file or second half): provisional, of the last file only.
+    assert.match(whole[0].id, /^open:dos:1:/);
+    assert.match(dos[0].id, /^open:dos:2:/);
+    assert.deepEqual(events.filter((e) => e.fileId !== 2).map((e) => e.id), []);
     assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
   });
 
@@ -126,7 +131,7 @@ describe('events across capture files (state carried through one ingest run)', (
     const [a, b] = split(SCAN, 1024, 'scan');
     const { events } = await run([a, b]);
     assert.deepEqual(events.map(body).sort(byId), whole.map(body).sort(byId));
-    assert.ok(events.every((e) => e.fileId === 2 && !e.id.startsWith('open:')));
+    assert.ok(events.every((e) => e.fileId === 2), 'the first file’s provisional events are gone');
   });
 
   it('halves in reverse order: no carry (an attack per file), every packet once', async () => {
@@ -134,8 +139,8 @@ describe('events across capture files (state carried through one ingest run)', (
     const [a, b] = split(FLOOD, 912, 'flood-r');
     const { store, events } = await run([b, a]);
     const dos = events.filter((e) => e.type === 'dos');
-    // File 1 (the second half) was not the last input: its attack is stored as provisional, and stays.
-    assert.deepEqual(dos.map((e) => [e.fileId, e.id.startsWith('open:')]).sort(), [[1, true], [2, false]]);
+    // Each half's attack is open where its data ends: both provisional, and both stay.
+    assert.deepEqual(dos.map((e) => [e.fileId, e.id.startsWith('open:')]).sort(), [[1, true], [2, true]]);
     assert.ok(dos.every((e) => e.victim === whole.victim));
     assert.equal(dos[0].packets + dos[1].packets, whole.packets);
     assert.equal(Math.min(...dos.map((e) => e.firstSec)), whole.firstSec);
@@ -143,7 +148,7 @@ describe('events across capture files (state carried through one ingest run)', (
     assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
   });
 
-  it("a file that is not the run's last stores its open events as provisional ('open:' ids, details.provisional)", async () => {
+  it("a file stores its open events as provisional ('open:' ids, details.provisional)", async () => {
     const [a, b] = split(SCAN, 1024, 'scan-p');
     const copy = tmpPath('scan-p-copy.pcap');
     writeFileSync(copy, readFileSync(a));
@@ -157,7 +162,8 @@ describe('events across capture files (state carried through one ingest run)', (
     }
     // Both halves in one run: the second continues the first, whose provisional events go.
     const both = await run([a, b]);
-    assert.deepEqual(both.events.filter((e) => e.fileId === 1 || e.id.startsWith('open:')).map((e) => e.id), []);
+    assert.deepEqual(both.events.filter((e) => e.fileId === 1).map((e) => e.id), []);
+    assert.ok(both.events.filter((e) => e.source === '198.51.100.11').every((e) => e.id.startsWith('open:scan:2:')));
   });
 
   it('three files: the attack of the first two ends in the third (its provisional event goes in that chunk), then a second one', async () => {
@@ -166,7 +172,8 @@ describe('events across capture files (state carried through one ingest run)', (
     const whole = (await run([FLOOD])).events.find((e) => e.type === 'dos')!;
     const { events } = await run([a, b, c], { chunkRecords: 200 });
     const dos = events.filter((e) => e.type === 'dos');
-    assert.deepEqual(dos.map((e) => [e.id.startsWith('open:'), e.fileId]), [[false, 3], [false, 3]]);
+    // The second attack is open where the data ends: provisional.
+    assert.deepEqual(dos.map((e) => [e.id.startsWith('open:'), e.fileId]), [[false, 3], [true, 3]]);
     assert.deepEqual(body(dos[0]), body(whole));
     assert.equal(dos[1].firstSec, whole.firstSec + 30);
     assert.equal(dos[1].packets, whole.packets);
@@ -192,7 +199,7 @@ describe('events across capture files (state carried through one ingest run)', (
     const synack = (es: StoredEvent[]) => es.filter((e) => e.type === 'scan' && e.source === whole.victim);
     const scanParts = synack(await s1.events({ types: ['scan'] }));
     assert.equal(synack(cleanAll).length, 1);
-    assert.deepEqual(scanParts.map((e) => [e.fileId, e.id.startsWith('open:')]), [[2, true], [3, false]]);
+    assert.deepEqual(scanParts.map((e) => [e.fileId, e.id.startsWith('open:')]), [[2, true], [3, true]]);
     assert.equal(scanParts[0].packets + scanParts[1].packets, synack(cleanAll)[0].packets);
 
     // Crash in b after its second chunk: the attack is still open there.
@@ -203,7 +210,79 @@ describe('events across capture files (state carried through one ingest run)', (
     await ingest([a, b], s2, darknet, geo, { detect: DETECT, chunkRecords: 200 });
     const parts = await s2.events({ types: ['dos'] });
     // The rerun starts b fresh: the attack in two parts, the first provisional; every packet in one of them.
-    assert.deepEqual(parts.map((e) => [e.fileId, e.id.startsWith('open:')]), [[1, true], [2, false]]);
+    assert.deepEqual(parts.map((e) => [e.fileId, e.id.startsWith('open:')]), [[1, true], [2, true]]);
+    assert.equal(parts[0].packets + parts[1].packets, whole.packets);
+    assert.deepEqual([parts[0].firstSec, parts[1].lastSec], [whole.firstSec, whole.lastSec]);
+    assert.deepEqual(await packets(s2), { n: 1824, u: 1824 });
+  });
+
+  async function into(store: Store, files: string[], opts: { chunkRecords?: number } = {}): Promise<FileOutcome[]> {
+    return ingest(files, store, darknet, geo, { detect: DETECT, ...opts });
+  }
+
+  it('halves in two runs: the second replays the first file and continues its open events (the events of the whole file)', async () => {
+    const whole = (await run([FLOOD])).events;
+    const [a, b] = split(FLOOD, 912, 'flood-2r');
+    const store = await open();
+    await into(store, [a]);
+    const first = await store.events({ types: ['dos', 'scan'] });
+    assert.ok(first.length > 0 && first.every((e) => e.id.startsWith('open:') && e.fileId === 1));
+    const [o] = await into(store, [b]);
+    assert.equal(o.continuedFrom, 1);
+    assert.equal(o.replayMissing, undefined);
+    const events = await store.events({ types: ['dos', 'scan', 'infected', 'reflection'] });
+    assert.deepEqual(events.map(body).sort(byId), whole.map(body).sort(byId));
+    assert.equal(events.filter((e) => e.type === 'dos').length, 1, 'one attack, not one per run');
+    assert.ok(events.every((e) => e.fileId === 2), 'the first file’s provisional events are gone');
+    assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
+  });
+
+  it('halves in two runs, the first file gone before the second: no replay, its provisional events stay, nothing doubled', async () => {
+    const whole = (await run([FLOOD])).events.find((e) => e.type === 'dos')!;
+    const [a, b] = split(FLOOD, 912, 'flood-2g');
+    const store = await open();
+    await into(store, [a]);
+    const first = await store.events({ types: ['dos', 'scan', 'infected', 'reflection'] });
+    unlinkSync(a);
+    const [o] = await into(store, [b]);
+    assert.equal(o.continuedFrom, undefined);
+    assert.match(o.replayMissing ?? '', /file 1 .* is gone/);
+    const events = await store.events({ types: ['dos', 'scan', 'infected', 'reflection'] });
+    assert.deepEqual(events.filter((e) => e.fileId === 1), first, 'the first half’s provisional events, unchanged');
+    const dos = events.filter((e) => e.type === 'dos');
+    assert.deepEqual(dos.map((e) => [e.fileId, e.id.startsWith('open:')]), [[1, true], [2, true]]);
+    assert.equal(dos[0].packets + dos[1].packets, whole.packets);
+    assert.deepEqual([dos[0].firstSec, dos[1].lastSec], [whole.firstSec, whole.lastSec]);
+    assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
+  });
+
+  it('a crash in the second run: right after the replay the rerun replays again (the clean result); inside the file nothing is lost or doubled', async () => {
+    const [a, b] = split(FLOOD, 912, 'flood-2c');
+    const whole = (await run([FLOOD])).events.find((e) => e.type === 'dos')!;
+    const cleanStore = await open();
+    await into(cleanStore, [a], { chunkRecords: 200 });
+    await into(cleanStore, [b], { chunkRecords: 200 });
+    const clean = await cleanStore.events({ types: ['dos', 'scan', 'infected', 'reflection'] });
+
+    // Crash at the second file's first chunk: the replay ran, nothing of b committed.
+    const s1 = await open();
+    await into(s1, [a], { chunkRecords: 200 });
+    await assert.rejects(into(crashingAt(s1, 1), [b], { chunkRecords: 200 }), /simulated crash/);
+    assert.ok((await s1.events({ types: ['dos', 'scan'] })).every((e) => e.fileId === 1 && e.id.startsWith('open:')));
+    const [o] = await into(s1, [b], { chunkRecords: 200 });
+    assert.equal(o.continuedFrom, 1);
+    assert.deepEqual(await s1.events({ types: ['dos', 'scan', 'infected', 'reflection'] }), clean);
+    assert.deepEqual(await packets(s1), { n: 1824, u: 1824 });
+
+    // Crash after b's second chunk (the attack still open): the rerun resumes b fresh; the
+    // first part keeps its provisional event, b's part is a second one; every packet in one.
+    const s2 = await open();
+    await into(s2, [a], { chunkRecords: 200 });
+    await assert.rejects(into(crashingAt(s2, 3), [b], { chunkRecords: 200 }), /simulated crash/);
+    const [r] = await into(s2, [b], { chunkRecords: 200 });
+    assert.equal(r.status, 'resumed');
+    const parts = await s2.events({ types: ['dos'] });
+    assert.deepEqual(parts.map((e) => [e.fileId, e.id.startsWith('open:')]), [[1, true], [2, true]]);
     assert.equal(parts[0].packets + parts[1].packets, whole.packets);
     assert.deepEqual([parts[0].firstSec, parts[1].lastSec], [whole.firstSec, whole.lastSec]);
     assert.deepEqual(await packets(s2), { n: 1824, u: 1824 });
