@@ -5,12 +5,23 @@
  * state, and the events it re-emits before the resume point are dropped.
  *
  * State carries across the files of one ingest run (hourly rotation must not split scans
- * and attacks): a file that is not the run's last input commits its open events too, as
- * provisional (`open:` ids, details.provisional). If the next file is new, of the same
- * sensor and in time order, the state continues into it (events ending from then on are
- * its own) and its commits delete the provisional events that its ended events supersede
- * (same key and first time), its last commit the rest. Otherwise the next file starts
- * fresh and the provisional events stay: those events ended where the data did.
+ * and attacks): every file, the run's last too, commits its open events as provisional
+ * (`open:` ids, details.provisional: still open where the data ends; a later capture may
+ * extend them). If the next file is new, of the same sensor and in time order, the state
+ * continues into it (events ending from then on are its own) and its commits delete the
+ * provisional events that its ended events supersede (same key and first time), its last
+ * commit the rest. Otherwise the next file starts fresh and the provisional events stay:
+ * those events ended where the data did.
+ *
+ * Across runs (one file per run, cron), by replay: a new file that starts fresh looks in
+ * the ledger for the sensor's complete capture that ended last, at most 1 s after its first
+ * record and no more than the longest detector timeout before it (scan, infected, 2 × DoS
+ * interval). If that capture has provisional events and is still readable where it was
+ * ingested from (same size and quick hash), it is replayed through the detectors (its
+ * ended events are stored: discarded) and, when the state it leaves open is exactly its
+ * stored provisional events, the new file continues it as above. Otherwise (gone, changed,
+ * or it had itself continued an earlier capture, whose part the replay lacks) the new file
+ * starts fresh and the provisional events stay (ingest's FileOutcome.replayMissing says why).
  *
  * Crashes: after file k completed, the rerun starts k + 1 fresh; k's provisional events
  * stay. Inside a k + 1 that continued k, the rerun resumes k + 1 fresh: what ended before
@@ -18,6 +29,8 @@
  * fresh replay ends its remainder at the same record (detectors end events at time-aligned
  * points or at the key's own next packet), so drops it; what was still open keeps its
  * provisional part from k and gets a second event from k + 1. Nothing lost or doubled.
+ * The same holds when k is an earlier run's capture: a crash before k + 1's first commit
+ * makes the rerun replay k again; a crash after it resumes k + 1 fresh.
  */
 import type { PacketBatch } from '../decode/batch.js';
 import type { StoredEvent } from '../store/store.js';
@@ -205,7 +218,7 @@ export class FileDetectors {
   }
 
   /**
-   * End of a file that is not the last: its ended events and its open ones (provisional);
+   * End of a file: its ended events and its open ones (provisional);
    * the state stays for continueAs() (or is dropped).
    */
   pause(): StoredEvent[] {
@@ -222,7 +235,7 @@ export class FileDetectors {
     this.droppedBase = this.counters();
   }
 
-  /** End of the run's last file: every open event ends. */
+  /** End of the data: every open event ends (ingest pauses instead: a later capture may continue). */
   finish(): StoredEvent[] {
     for (const a of this.dos.finish()) this.emit(dosToStored(a, this.fileId));
     for (const e of this.scan.finish()) this.emit(scanToStored(e, this.fileId));

@@ -203,13 +203,13 @@ export class DetectorWorker {
     return { events: r.events, superseded: r.superseded ?? [] };
   }
 
-  /** End of a file that is not the run's last: ended and provisional events; the state stays. */
+  /** End of a file: ended and provisional events; the state stays (the next file may continue it). */
   async pause(): Promise<{ events: StoredEvent[]; dropped: DetectorDropped }> {
     const r = await this.request({ type: 'pause' });
     return { events: r.events, dropped: r.dropped! };
   }
 
-  /** End of the file: every open event ends; with the caps' drop counters. */
+  /** End of the data: every open event ends; with the caps' drop counters (ingest pauses instead). */
   async finish(): Promise<{ events: StoredEvent[]; dropped: DetectorDropped }> {
     const r = await this.request({ type: 'finish' });
     return { events: r.events, dropped: r.dropped! };

@@ -256,6 +256,27 @@ describe('events across capture files (state carried through one ingest run)', (
     assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
   });
 
+  it('three runs, an attack through all three: the third file cannot replay the second (its part from the first is missing), starts fresh, nothing doubled', async () => {
+    const whole = (await run([FLOOD])).events.find((e) => e.type === 'dos')!;
+    const { buf, offsets } = records(FLOOD);
+    const parts = [[0, 600], [600, 1200], [1200, offsets.length]].map(([x, y], i) => {
+      const p = tmpPath(`flood-3r-${i}.pcap`);
+      writeFileSync(p, Buffer.concat([buf.subarray(0, 24), buf.subarray(offsets[x], y < offsets.length ? offsets[y] : buf.length)]));
+      return p;
+    });
+    const store = await open();
+    await into(store, [parts[0]]);
+    assert.equal((await into(store, [parts[1]]))[0].continuedFrom, 1);
+    const [o] = await into(store, [parts[2]]);
+    assert.equal(o.continuedFrom, undefined);
+    assert.match(o.replayMissing ?? '', /file 2 .*does not end as stored/);
+    const dos = await store.events({ types: ['dos'] });
+    assert.deepEqual(dos.map((e) => [e.fileId, e.id.startsWith('open:')]), [[2, true], [3, true]]);
+    assert.equal(dos[0].packets + dos[1].packets, whole.packets);
+    assert.deepEqual([dos[0].firstSec, dos[1].lastSec], [whole.firstSec, whole.lastSec]);
+    assert.deepEqual(await packets(store), { n: 1824, u: 1824 });
+  });
+
   it('a crash in the second run: right after the replay the rerun replays again (the clean result); inside the file nothing is lost or doubled', async () => {
     const [a, b] = split(FLOOD, 912, 'flood-2c');
     const whole = (await run([FLOOD])).events.find((e) => e.type === 'dos')!;
