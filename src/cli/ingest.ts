@@ -33,7 +33,9 @@ export function describeOutcome(o: FileOutcome): string {
       const err = o.info?.error ? `; stopped at byte ${o.info.error.offset}: ${o.info.error.message}` : '';
       const clamp = o.clampedTimestamps ? `; ${n(o.clampedTimestamps)} timestamps outside 1970–2262 stored clamped` : '';
       const resumed = o.status === 'resumed' ? ` (resumed at record ${n(o.resumedAt!)})` : '';
-      return `${o.file}: ${n(o.rows)} packets stored in ${n(o.chunks)} chunk(s)${resumed} as file ${o.fileId}${err}${clamp}`;
+      // --detect: whether the detectors continued the sensor's previous capture (events across files).
+      const cont = o.continuedFrom !== undefined ? `; detectors continued file ${o.continuedFrom}` : o.replayMissing ? `; detectors started fresh: ${o.replayMissing}` : '';
+      return `${o.file}: ${n(o.rows)} packets stored in ${n(o.chunks)} chunk(s)${resumed} as file ${o.fileId}${err}${clamp}${cont}`;
     }
   }
 }
