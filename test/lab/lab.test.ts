@@ -66,21 +66,38 @@ test('lab: real scanners and DDoS backscatter in network namespaces, seen by dar
     const labels = new Map(jsonLines<{ code: number; label: string }>(darkscope(['sql', '--db', db, '--json', 'SELECT code, label FROM tools'])).map((r) => [r.code, r.label]));
     const labelsOf = (bits: number) => [...labels].filter(([code]) => (bits & code) !== 0).map(([, l]) => l).sort();
     const rows = jsonLines<{ src: number; tools: number; n: number }>(darkscope(['sql', '--db', db, '--json', 'SELECT src, tools, count(*) AS n FROM packets GROUP BY ALL']));
-    const seen = new Map<string, Set<string>>();
+    // Per source: packets per label combination.
+    const seen = new Map<string, Map<string, number>>();
     for (const r of rows) {
-      const set = seen.get(ipv4(r.src)) ?? new Set<string>();
-      set.add(labelsOf(r.tools).join('+'));
-      seen.set(ipv4(r.src), set);
+      const m = seen.get(ipv4(r.src)) ?? new Map<string, number>();
+      const k = labelsOf(r.tools).join('+');
+      m.set(k, (m.get(k) ?? 0) + r.n);
+      seen.set(ipv4(r.src), m);
     }
     // masscan ≤ 1.3.2 probes match both masscan rules: its IP-ID formula and its template's shape.
     // The victim's backscatter is no probe: no label.
-    assert.deepEqual(Object.fromEntries([...seen].map(([s, l]) => [s, [...l]])), {
-      '198.51.100.10': ['zmap'],
-      '198.51.100.11': ['masscan+masscan-shape'],
-      '198.51.100.12': ['nmap'],
-      '198.51.100.13': ['hping3'],
-      [VICTIM]: [''],
-    });
+    const expected: Record<string, string> = {
+      '198.51.100.10': 'zmap',
+      '198.51.100.11': 'masscan+masscan-shape',
+      '198.51.100.12': 'nmap',
+      '198.51.100.13': 'hping3',
+      [VICTIM]: '',
+    };
+    assert.deepEqual([...seen.keys()].sort(), Object.keys(expected).sort());
+    for (const [src, m] of seen) {
+      // The ID rules are 16-bit matches (zmap: IP ID 54321; masscan: ID = dst ^ dport ^ seq): another
+      // tool's packet matches one by chance with probability 1/65536 (methods.md §1; the StopDDoS
+      // oracle counts such chance matches). A few such packets may carry that label too, no more.
+      let chance = 0;
+      for (const [labels, n] of m) {
+        if (labels === expected[src]) continue;
+        const extra = labels.split('+').filter((l) => !expected[src].split('+').includes(l));
+        assert.ok(expected[src] !== '' && extra.every((l) => l === 'zmap' || l === 'masscan') && expected[src].split('+').every((l) => labels.split('+').includes(l)), `${src}: unexpected labels ${labels}`);
+        chance += n;
+      }
+      assert.ok(chance <= 3, `${src}: ${chance} packets with extra labels`);
+      assert.ok((m.get(expected[src]) ?? 0) > 0, `${src}: no packet labelled ${expected[src] || '(none)'}`);
+    }
   });
 
   await t.test('one scan event per tool and port, with its source and tool', () => {
