@@ -50,8 +50,9 @@ export async function reportCommand(opts: ReportOptions, out: (s: string) => voi
   const store = await openForQuery(opts.db);
   let data;
   try {
-    // AS names for the DoS victims of the full report (registry strings: escaped when written).
-    const geo = style === 'full' ? await GeoDb.load() : null;
+    // The registry data's versions for the method section, and AS names for the full report's
+    // DoS victims (registry strings: escaped when written).
+    const geo = await GeoDb.load();
     data = await buildReport(store, period, style, { geo });
   } finally {
     await store.close();

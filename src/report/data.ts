@@ -82,7 +82,7 @@ export interface ReportData {
   generatedAt: string;
   darknet: { sensors: { name: string; sizeV4: number }[]; sizeV4: number; homeCountry: string } | null;
   /** Days of the period, days with packets, the missing ones, files stored; days with packets per sensor. */
-  coverage: { days: number; observedDays: number; missingDays: string[]; files: number; sensors: { sensor: string; days: number }[] };
+  coverage: { days: number; observedDays: number; missingDays: string[]; files: number; sensors: { sensor: string; days: number; packets: number }[] };
   /** Sources are hosts: spoofed surges' addresses are not counted (see Store.reportDays). */
   totals: { packets: number; sources: number; probePackets: number; spoofedSources: number };
   /** Packets stored for the previous period (0: nothing to compare ranks with). */

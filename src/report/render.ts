@@ -175,6 +175,21 @@ async function npa(data: ReportData, lang: Lang, blocks: Block[], n: { table: nu
     ],
   });
   n.table++;
+  // Per sensor (NPA averages over its sensors; an operator with several wants each one).
+  const sizes = new Map((data.darknet?.sensors ?? []).map((s) => [s.name, s.sizeV4]));
+  const perSensor = data.coverage.sensors.filter((s) => sizes.has(s.sensor));
+  if (perSensor.length > 1)
+    blocks.push({
+      t: 'table',
+      caption: x({ ja: `表${n.table}：センサー別のアクセス件数（1日・1IPアドレス当たり）`, en: `Table ${n.table}: accesses per day per IP address, by sensor` }),
+      head: x({ ja: 'センサー|IPv4アドレス数|観測日数|パケット数|1日・1IPアドレス当たり', en: 'Sensor|IPv4 addresses|Days with packets|Packets|Per day per IP' }).split('|'),
+      align: ['l', 'r', 'r', 'r', 'r'],
+      rows: perSensor.map((s) => {
+        const ips = sizes.get(s.sensor)!;
+        return [s.sensor, formatInt(ips, lang), String(s.days), formatInt(s.packets, lang), ips > 0 && s.days > 0 ? formatFigure(s.packets / (ips * s.days), lang) : '-'];
+      }),
+    });
+  if (perSensor.length > 1) n.table++;
   const size = data.darknet?.sizeV4 ?? 0;
   const mirai = new Map(data.mirai.map((d) => [d.day, d.miraiPackets]));
   if (size > 0 && data.days.length) {

@@ -305,8 +305,8 @@ export interface Store {
    * selection, in one pass over the rollups' source lists (a report's two ranked tables).
    */
   keySources(sel: Selection, ports: string[], countries: string[]): Promise<{ ports: Map<string, number>; countries: Map<string, number> }>;
-  /** Per sensor (by name; '(not monitored)' for packets outside every sensor): UTC days with packets. */
-  sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]>;
+  /** Per sensor (by name; '(not monitored)' for packets outside every sensor): UTC days with packets, and its packets. */
+  sensorDays(sel: Selection): Promise<{ sensor: string; days: number; packets: number }[]>;
   /** UTC days (ms) with packets of the selection, in order. */
   activeDays(sel: Selection): Promise<number[]>;
   /** First day (ms) each probed port ("port/proto" key) was seen, over the whole store. */

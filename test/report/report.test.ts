@@ -118,7 +118,9 @@ describe('reports on two quarters of a synthetic observation', () => {
     const q3Days = Object.entries(truth.days).filter(([d]) => Date.parse(d) >= Date.parse(q3.from) && Date.parse(d) < Date.parse(q3.to));
     assert.equal(data.coverage.days, 92);
     // Both sensors (two /17s, destinations uniform over the /16) saw packets every day.
-    assert.deepEqual(data.coverage.sensors, [{ sensor: 'sensor-a', days: 92 }, { sensor: 'sensor-b', days: 92 }]);
+    assert.deepEqual(data.coverage.sensors.map((s) => [s.sensor, s.days]), [['sensor-a', 92], ['sensor-b', 92]]);
+    // The two sensors' packets are all the packets (the generator's destinations stay in the /16).
+    assert.equal(data.coverage.sensors.reduce((a, s) => a + s.packets, 0), q3.packets);
     assert.equal(data.coverage.observedDays, q3Days.filter(([, v]) => v.packets > 0).length);
     assert.equal(data.totals.packets, q3.packets);
     // Hosts: every source but the spoofed surge's addresses (one SYN each, nothing else that day).

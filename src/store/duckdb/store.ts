@@ -688,12 +688,12 @@ export class DuckDbStore implements Store {
     return out;
   }
 
-  async sensorDays(sel: Selection): Promise<{ sensor: string; days: number }[]> {
+  async sensorDays(sel: Selection): Promise<{ sensor: string; days: number; packets: number }[]> {
     const params: DuckDBValue[] = [];
     const rel = this.rollupRelation(sel, params);
     const names = await this.sensorNames();
-    const r = await rows(this.conn, `SELECT sensor, count(DISTINCT time_bucket(INTERVAL 1 DAY, bucket)) AS days FROM ${rel} GROUP BY sensor ORDER BY sensor`, params);
-    return r.map((x) => ({ sensor: names.get(Number(x.sensor)) ?? (Number(x.sensor) === 0 ? '(not monitored)' : String(x.sensor)), days: Number(x.days) }));
+    const r = await rows(this.conn, `SELECT sensor, count(DISTINCT time_bucket(INTERVAL 1 DAY, bucket)) AS days, sum(packets)::UBIGINT AS packets FROM ${rel} GROUP BY sensor ORDER BY sensor`, params);
+    return r.map((x) => ({ sensor: names.get(Number(x.sensor)) ?? (Number(x.sensor) === 0 ? '(not monitored)' : String(x.sensor)), days: Number(x.days), packets: Number(x.packets) }));
   }
 
   async activeDays(sel: Selection): Promise<number[]> {
