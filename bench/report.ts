@@ -2,12 +2,14 @@
  * One report benchmark run in its own process: a report of PERIOD from the store DB
  * (opened read-only, as `darkscope report` opens it), timed in its parts: gathering
  * the numbers (rollups and events), writing the document with its figures, HTML;
- * then, apart, the PDF through Chromium; and the reference: the top-5 ports of the
- * same period from the packets table (what a report would cost without rollups).
+ * then, apart, the PDF through Chromium; and two references: the same numbers gathered
+ * from the rollups alone (no day summaries: what the summaries save, and that they agree),
+ * and the top-5 ports of the period from the packets table (a report without rollups).
  * Prints one JSON line.
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { GeoDb } from '../src/enrich/geo.js';
 import { buildReport, type ReportStyle } from '../src/report/data.js';
 import { toHtml } from '../src/report/document.js';
@@ -38,6 +40,13 @@ const t4 = performance.now();
 const ref = await store.sql(`SELECT dport, count(*) AS n FROM packets WHERE ts >= TIMESTAMP '${from.slice(0, 19)}' AND ts < TIMESTAMP '${to.slice(0, 19)}' AND kind IN (1, 2, 3, 5) AND proto IN (6, 17) GROUP BY dport ORDER BY n DESC, dport LIMIT 5`);
 const t5 = performance.now();
 await store.close();
+// The reference in the same process: the same numbers gathered from the rollups alone (no day summaries).
+const slow = await DuckDbStore.open(db, { readOnly: true, summaries: false });
+const t7 = performance.now();
+const slowData = await buildReport(slow, period, style as ReportStyle, { geo, now: new Date(data.generatedAt) });
+const t8 = performance.now();
+await slow.close();
+const t5b = performance.now();
 const pdf = await htmlToPdf(html, join(tmpdir(), `darkscope-bench-report-${process.pid}.pdf`));
 const t6 = performance.now();
 process.stdout.write(
@@ -51,7 +60,9 @@ process.stdout.write(
     htmlBytes: html.length,
     referenceTopPortsFromPacketsMs: t5 - t4,
     referenceMatches: JSON.stringify(ref.rows.map((r) => Number(r[0]))) === JSON.stringify(data.ports.slice(0, 5).map((p) => Number(p.key.split('/')[0]))),
-    pdfMs: t6 - t5,
+    gatherFromRollupsMs: t8 - t7,
+    summariesMatchRollups: isDeepStrictEqual(data, slowData),
+    pdfMs: t6 - t5b,
     pdfPages: pdf.pages,
     pdfBytes: pdf.bytes,
   }) + '\n',

@@ -100,7 +100,11 @@ export async function compactCommand(opts: { db?: string }, out: (s: string) => 
     const before = await store.rollupRows();
     const ranges = await store.compact();
     const after = await store.rollupRows();
-    out(ranges === 0 ? 'nothing to compact' : `compacted ${n(ranges)} pending range(s) in ${((performance.now() - t0) / 1000).toFixed(1)} s: rollup rows ${n(before)} → ${n(after)}`);
+    const t1 = performance.now();
+    // Days an interrupted ingest (or a store from before the summaries) left unsummarised.
+    const days = await store.refreshSummaries();
+    out(ranges === 0 ? 'nothing to compact' : `compacted ${n(ranges)} pending range(s) in ${((t1 - t0) / 1000).toFixed(1)} s: rollup rows ${n(before)} → ${n(after)}`);
+    if (days > 0) out(`summarised ${n(days)} day(s) in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     return 0;
   } finally {
     await store.close();

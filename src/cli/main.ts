@@ -69,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     });
   program
     .command('compact')
-    .description('merge rollup rows that ingest left split (across chunks, hour/day writes and overlapping files): smaller, faster to query; the answers do not change')
+    .description('merge rollup rows that ingest left split (across chunks, hour/day writes and overlapping files): smaller, faster to query; and bring the day summaries up to date (what reports read); the answers do not change')
     .option(...DB)
     .action(async (opts: { db?: string }) => {
       status = await compactCommand(opts);

@@ -290,6 +290,12 @@ export interface Store {
   openChunk(fileId: number): Promise<ChunkTransaction>;
   /** Tidy what ingest left for later (merge rollup deltas); safe to interrupt. Returns the ranges done. */
   compact(): Promise<number>;
+  /**
+   * Bring the day summaries (per-day ports, countries and sources, derived from the day
+   * rollups) up to date for the days written since the last refresh; ingest calls it at its
+   * end. Until then queries over those days read the rollups. Returns the days refreshed.
+   */
+  refreshSummaries(): Promise<number>;
   rollupRows(): Promise<number>;
 
   top(q: TopQuery): Promise<TopRow[]>;

@@ -212,16 +212,18 @@ describe('a database the store cannot use', () => {
     copyFileSync(good, newer);
     const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(newer)})).connect(); await c.run("UPDATE meta SET value = '99' WHERE key = 'schema_version'"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(duck.status, 0, duck.stderr);
-    assertCleanError(run(['top', '--by', 'port', '--db', newer]), /schema version 99, newer than this darkscope \(2\): upgrade darkscope/);
+    assertCleanError(run(['top', '--by', 'port', '--db', newer]), /schema version 99, newer than this darkscope \(3\): upgrade darkscope/);
     assertCleanError(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', newer]), /schema version 99/);
     // A version-1 store (before the events table took its shape) is migrated when opened for writing.
     const v1 = tmpPath('v1.duckdb');
     copyFileSync(good, v1);
-    const back = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(v1)})).connect(); await c.run("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE events; CREATE TABLE events (event_id UBIGINT PRIMARY KEY, type VARCHAR NOT NULL, first_seen TIMESTAMP_NS NOT NULL, last_seen TIMESTAMP_NS NOT NULL, sensor USMALLINT NOT NULL, src UINTEGER, src6 UHUGEINT, port USMALLINT, proto UTINYINT, packets UBIGINT NOT NULL, details VARCHAR NOT NULL)"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+    const back = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(v1)})).connect(); await c.run("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE day_ports; DROP TABLE day_countries; DROP TABLE day_sources; DROP TABLE events; CREATE TABLE events (event_id UBIGINT PRIMARY KEY, type VARCHAR NOT NULL, first_seen TIMESTAMP_NS NOT NULL, last_seen TIMESTAMP_NS NOT NULL, sensor USMALLINT NOT NULL, src UINTEGER, src6 UHUGEINT, port USMALLINT, proto UTINYINT, packets UBIGINT NOT NULL, details VARCHAR NOT NULL)"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(back.status, 0, back.stderr);
-    assertCleanError(run(['top', '--by', 'port', '--db', v1]), /schema version 1; open it once read-write \(darkscope ingest\) to migrate to 2/);
+    assertCleanError(run(['top', '--by', 'port', '--db', v1]), /schema version 1; open it once read-write \(darkscope ingest\) to migrate to 3/);
     assert.equal(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', v1, '--detect', '--quiet']).status, 0);
-    assert.equal(JSON.parse(run(['sql', "SELECT value FROM meta WHERE key = 'schema_version'", '--db', v1, '--json']).stdout).value, '2');
+    assert.equal(JSON.parse(run(['sql', "SELECT value FROM meta WHERE key = 'schema_version'", '--db', v1, '--json']).stdout).value, '3');
+    // v3's day summaries: the days stored before the migration are summarised by that ingest.
+    assert.deepEqual(JSON.parse(run(['sql', "SELECT (SELECT count(*) FROM day_sources) > 0 AS summarised, (SELECT count(*) FROM rollup_pending WHERE level = 'summary') AS marks", '--db', v1, '--json']).stdout), { summarised: true, marks: 0 });
     assert.ok(run(['events', '--db', v1, '--json']).stdout.includes('"tool":"zmap"'));
   });
 });

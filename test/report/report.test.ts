@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { QUARTERS_DARKNET_YAML, type QuarterTruth, type QuartersTruth, writeQuarters } from '../../bench/synth/quarters.js';
 import { parseDarknetConfig } from '../../src/config/load.js';
@@ -165,6 +165,60 @@ describe('reports on two quarters of a synthetic observation', () => {
     const inWave = (s: { first: string; port: string }) => s.first >= truth.episodes.miraiWave.from && s.first <= truth.episodes.miraiWave.to && /\((23|2323)\/TCP\)$/.test(s.port);
     const stray = data.surges.filter((s) => s !== step && !episodeDays.some((d) => covers(s, d)) && !inWave(s));
     assert.deepEqual(stray, []);
+  });
+
+  it('the day summaries give the same report as the rollups (every style, both quarters, a month, a week, a ragged range)', async () => {
+    const fast = await DuckDbStore.open(db, { readOnly: true });
+    const slow = await DuckDbStore.open(db, { readOnly: true, summaries: false });
+    const now = new Date('2026-11-22T00:00:00Z');
+    try {
+      assert.equal((await fast.query("SELECT count(*) AS n FROM rollup_pending WHERE level = 'summary'"))[0].n, 0, 'ingest refreshed the summaries');
+      assert.ok(Number((await fast.query('SELECT count(*) AS n FROM day_sources'))[0].n) > 0);
+      for (const [period, style] of [['2026Q3', 'full'], ['2026Q2', 'full'], ['2026-08', 'npa'], ['2026-09-01..2026-09-07', 'tsubame'], ['2026Q3', 'nicter']] as const) {
+        const a = await buildReport(fast, parsePeriod(period), style, { geo, now });
+        const b = await buildReport(slow, parsePeriod(period), style, { geo, now });
+        assert.deepEqual(a, b, `${period} ${style}`);
+      }
+      // The spoofed surge is in Q3: its addresses left out the same way by both.
+      assert.ok(data.totals.spoofedSources > 0);
+      // Selections the summaries do not answer (part of a day, a sensor) take the rollups' path.
+      const sel = { from: Date.UTC(2026, 7, 3, 6), to: Date.UTC(2026, 7, 9, 18) };
+      assert.deepEqual(await fast.totals(sel), await slow.totals(sel));
+      assert.deepEqual(await fast.miraiDays(sel), await slow.miraiDays(sel));
+      const week = { from: Date.UTC(2026, 7, 3), to: Date.UTC(2026, 7, 10) };
+      for (const kinds of [undefined, [4], [1, 2], [0]]) {
+        const s = { ...week, kinds };
+        assert.deepEqual(await fast.totals(s, false), await slow.totals(s, false), `kinds ${kinds}`);
+        assert.deepEqual(await fast.top({ ...s, by: 'country', limit: 10, withSources: false }), await slow.top({ ...s, by: 'country', limit: 10, withSources: false }));
+        assert.deepEqual(await fast.keySources(s, ['23/tcp', '37215/tcp'], ['US', 'JP', 'unknown']), await slow.keySources(s, ['23/tcp', '37215/tcp'], ['US', 'JP', 'unknown']));
+      }
+      assert.deepEqual(await fast.totals(week), await slow.totals(week));
+      assert.deepEqual(await fast.sensorDays(week), await slow.sensorDays(week));
+      assert.deepEqual(await fast.activeDays(week), await slow.activeDays(week));
+    } finally {
+      await fast.close();
+      await slow.close();
+    }
+  });
+
+  it('a day marked for a refresh is read from the rollups until the summaries are refreshed', async () => {
+    const copy = tmpPath('quarters-stale.duckdb');
+    copyFileSync(db, copy);
+    const store = await DuckDbStore.open(copy);
+    const now = new Date('2026-11-22T00:00:00Z');
+    try {
+      const want = await buildReport(store, parsePeriod('2026-08'), 'full', { geo, now });
+      // Damage the summaries of one day and mark it, as a chunk commit does before the refresh.
+      await store.query("DELETE FROM day_sources WHERE day = DATE '2026-08-10'");
+      await store.query("UPDATE day_ports SET packets = packets + 1000 WHERE day = DATE '2026-08-10'");
+      await store.query("INSERT INTO rollup_pending VALUES (1, 'summary', TIMESTAMP '2026-08-10', TIMESTAMP '2026-08-10')");
+      assert.deepEqual(await buildReport(store, parsePeriod('2026-08'), 'full', { geo, now }), want, 'marked: the rollups answer');
+      assert.equal(await store.refreshSummaries(), 1);
+      assert.deepEqual(await buildReport(store, parsePeriod('2026-08'), 'full', { geo, now }), want, 'refreshed: the summaries answer again');
+      assert.equal((await store.query("SELECT count(*) AS n FROM rollup_pending WHERE level = 'summary'"))[0].n, 0);
+    } finally {
+      await store.close();
+    }
   });
 
   it('the HTML report in Chromium: no console errors, every figure drawn, the headings in Japanese', async () => {

@@ -6,7 +6,7 @@
 import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
 import { packetsViewSelect, RAW_COLUMNS, V6_COLUMNS } from '../columns.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Rollup levels: table name and bucket width. */
 export const ROLLUP_LEVELS = [
@@ -144,4 +144,60 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       details VARCHAR NOT NULL
     )`,
   ],
+  // v3: day summaries, derived from rollup_day by Store.refreshSummaries for the days ingest
+  // marked ('summary' rows of rollup_pending): what a quarter's report reads instead of
+  // millions of day rows and their source lists (see DAY_SUMMARIES).
+  [
+    `CREATE TABLE day_ports (
+      day DATE NOT NULL, sensor USMALLINT NOT NULL, kind UTINYINT NOT NULL, proto UTINYINT NOT NULL, port USMALLINT NOT NULL, packets UBIGINT NOT NULL
+    )`,
+    `CREATE TABLE day_countries (
+      day DATE NOT NULL, sensor USMALLINT NOT NULL, ip_version UTINYINT NOT NULL, kind UTINYINT NOT NULL, proto UTINYINT NOT NULL,
+      country USMALLINT NOT NULL, tools USMALLINT NOT NULL, packets UBIGINT NOT NULL
+    )`,
+    `CREATE TABLE day_sources (
+      day DATE NOT NULL, src UINTEGER NOT NULL, country USMALLINT NOT NULL, flags USMALLINT NOT NULL, probe_ports UINTEGER NOT NULL, ports UINTEGER NOT NULL
+    )`,
+    // Days stored before v3: summarised by the next ingest or `darkscope compact`.
+    `INSERT INTO rollup_pending SELECT 0, 'summary', min(bucket), max(bucket) FROM rollup_day HAVING count(*) > 0`,
+  ],
 ];
+
+/**
+ * Flags of a day_sources row: what the source did that day (bits OR-ed over its rollup rows).
+ * Probe kinds are TCP SYN, UDP, ICMP echo and other TCP (report's PROBE_KINDS); telnet is a
+ * TCP SYN to 23 (TSUBAME's figure 3).
+ */
+export const SourceFlag = {
+  PROBE: 1,
+  BACKSCATTER: 2,
+  OTHER: 4,
+  MIRAI: 8,
+  TELNET: 16,
+  TELNET_MIRAI: 32,
+} as const;
+
+/**
+ * The day summaries: one statement each, for the rollup_day rows of `where` (a range of whole
+ * days). day_sources goes through (day, source, port) first: no DISTINCT aggregates, so DuckDB
+ * can spill it.
+ */
+export function summaryInserts(where: string): string[] {
+  const F = SourceFlag;
+  const mirai = '(tools & 1) <> 0'; // ToolBit.MIRAI
+  const flags = `(CASE WHEN kind IN (1, 2, 3, 5) THEN ${F.PROBE} WHEN kind = 4 THEN ${F.BACKSCATTER} ELSE ${F.OTHER} END)
+    | (CASE WHEN ${mirai} THEN ${F.MIRAI} ELSE 0 END)
+    | (CASE WHEN kind = 1 AND proto = 6 AND port = 23 THEN ${F.TELNET} | (CASE WHEN ${mirai} THEN ${F.TELNET_MIRAI} ELSE 0 END) ELSE 0 END)`;
+  return [
+    `INSERT INTO day_ports SELECT bucket::DATE, sensor, kind, proto, port, sum(packets)::UBIGINT FROM rollup_day WHERE ${where} GROUP BY ALL`,
+    `INSERT INTO day_countries SELECT bucket::DATE, sensor, ip_version, kind, proto, country, tools, sum(packets)::UBIGINT FROM rollup_day WHERE ${where} GROUP BY ALL`,
+    `INSERT INTO day_sources
+     SELECT day, s, max(country), bit_or(flags), count(*) FILTER (WHERE probe), count(*)
+     FROM (SELECT day, s, proto, port, max(country) AS country, bit_or(flags)::USMALLINT AS flags, bool_or(kind IN (1, 2)) AS probe
+           FROM (SELECT bucket::DATE AS day, kind, proto, port, country, ${flags} AS flags, unnest(sources) AS s FROM rollup_day WHERE ${where})
+           GROUP BY day, s, proto, port)
+     GROUP BY day, s`,
+  ];
+}
+
+export const DAY_SUMMARIES = ['day_ports', 'day_countries', 'day_sources'] as const;
