@@ -192,6 +192,9 @@ describe('reports on two quarters of a synthetic observation', () => {
         assert.deepEqual(await fast.top({ ...s, by: 'country', limit: 10, withSources: false }), await slow.top({ ...s, by: 'country', limit: 10, withSources: false }));
         assert.deepEqual(await fast.keySources(s, ['23/tcp', '37215/tcp'], ['US', 'JP', 'unknown']), await slow.keySources(s, ['23/tcp', '37215/tcp'], ['US', 'JP', 'unknown']));
       }
+      for (const by of ['port', 'country', 'kind', 'sensor'] as const) {
+        for (const s of [{}, week, sel]) assert.deepEqual(await fast.top({ ...s, by, limit: 10 }), await slow.top({ ...s, by, limit: 10 }), `top --by ${by}`);
+      }
       assert.deepEqual(await fast.totals(week), await slow.totals(week));
       assert.deepEqual(await fast.sensorDays(week), await slow.sensorDays(week));
       assert.deepEqual(await fast.activeDays(week), await slow.activeDays(week));

@@ -601,9 +601,11 @@ export class DuckDbStore implements Store {
     switch (q.by) {
       case 'port': {
         const sel = DuckDbStore.portDefaults(q);
-        // A ranking alone reads the day summary; with sources, the rollups' lists.
-        const rel = (q.withSources === false ? await this.summaryRelation('day_ports', sel, params) : null) ?? this.rollupRelation(sel, params);
-        const r = await this.ranked(rel, ['proto', 'port'], '', 'proto, port', limit, params, q.withSources !== false);
+        // The ranking from the day summary where it answers; the sources of the top keys from the rollups' lists.
+        const rank = await this.summaryRelation('day_ports', sel, params);
+        // (DuckDB refuses unused parameters: the rollups' relation only when it is read.)
+        const rel = rank && q.withSources === false ? '' : this.rollupRelation(sel, params);
+        const r = await this.ranked(rel, ['proto', 'port'], '', 'proto, port', limit, params, q.withSources !== false, rank);
         return r.map((x) => {
           const proto = x.proto === 6 ? 'tcp' : x.proto === 17 ? 'udp' : String(x.proto);
           return { key: `${x.port}/${proto}`, packets: x.packets as number, sources: x.sources as number | null, detail: { port: x.port as number, proto, label: proto === 'tcp' || proto === 'udp' ? serviceLabel(x.port as number, proto) : `${x.port}/${proto}` } };
@@ -613,9 +615,11 @@ export class DuckDbStore implements Store {
       case 'kind':
       case 'sensor': {
         const col = q.by;
-        const summary = q.withSources === false ? await this.summaryRelation('day_countries', q, params) : null;
-        const rel = `(SELECT ${col} AS k, packets, ${summary ? 'NULL AS sources' : 'sources'} FROM ${summary ?? this.rollupRelation(q, params)} ${col === 'country' ? 'WHERE ip_version <> 0' : ''})`;
-        const r = await this.ranked(rel, ['k'], '', '(k = 0), k', limit, params, q.withSources !== false);
+        const summary = await this.summaryRelation('day_countries', q, params);
+        const only = col === 'country' ? 'WHERE ip_version <> 0' : '';
+        const rank = summary ? `(SELECT ${col} AS k, packets FROM ${summary} ${only})` : null;
+        const rel = rank && q.withSources === false ? '' : `(SELECT ${col} AS k, packets, sources FROM ${this.rollupRelation(q, params)} ${only})`;
+        const r = await this.ranked(rel, ['k'], '', '(k = 0), k', limit, params, q.withSources !== false, rank);
         return r.map((x) => {
           const k = x.k as number;
           const key = col === 'country' ? unpackCountry(k) || 'unknown' : col === 'kind' ? (KIND_RULES.find((r) => r.bit === k)?.label ?? String(k)) : (sensors.get(k) ?? (k === 0 ? '(not monitored)' : String(k)));
@@ -671,14 +675,15 @@ export class DuckDbStore implements Store {
    * sources of the top `limit` keys only, from their lists unnested: a query over months of
    * rollups touches the lists of ten keys, not of every port.
    */
-  private async ranked(rel: string, keys: string[], where: string, order: string, limit: number, params: DuckDBValue[], withSources = true): Promise<Record<string, unknown>[]> {
+  private async ranked(rel: string, keys: string[], where: string, order: string, limit: number, params: DuckDBValue[], withSources = true, rank: string | null = null): Promise<Record<string, unknown>[]> {
     const k = keys.join(', ');
     // A ranking alone (e.g. the previous period's ranks) needs no source lists: packet sums only.
-    if (!withSources) return rows(this.conn, `SELECT ${k}, sum(packets)::UBIGINT AS packets, NULL AS sources FROM ${rel} ${where} GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}`, params);
+    if (!withSources) return rows(this.conn, `SELECT ${k}, sum(packets)::UBIGINT AS packets, NULL AS sources FROM ${rank ?? rel} ${where} GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}`, params);
     return rows(
       this.conn,
+      // `rank`: the same keys and packets from a day summary (the ranking without the rollups' rows).
       `WITH r AS (SELECT * FROM ${rel} ${where}),
-       top AS (SELECT ${k}, sum(packets)::UBIGINT AS packets FROM r GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}),
+       top AS (SELECT ${k}, sum(packets)::UBIGINT AS packets FROM ${rank ? `${rank} ${where}` : 'r'} GROUP BY ${k} ORDER BY packets DESC, ${order} LIMIT ${limit}),
        src AS (SELECT ${k}, count(DISTINCT s) AS sources FROM (SELECT ${k}, unnest(sources) AS s FROM r SEMI JOIN top USING (${k})) GROUP BY ${k})
        SELECT top.*, coalesce(src.sources, 0) AS sources FROM top LEFT JOIN src USING (${k}) ORDER BY packets DESC, ${order}`,
       params,
