@@ -1066,7 +1066,8 @@ export class DuckDbStore implements Store {
     let join = '';
     if (q.by === 'total') keyExpr = "'total'";
     else if (q.by === 'port' || q.by === 'country' || q.by === 'kind' || q.by === 'sensor' || q.by === 'tool') {
-      keys = await this.top({ ...q, by: q.by, limit: q.limit });
+      // The followed keys only (their sources per bucket come below).
+      keys = await this.top({ ...q, by: q.by, limit: q.limit, withSources: false });
       if (!keys.length) return [];
       if (q.by === 'port') keyExpr = `CAST(port AS VARCHAR) || '/' || CASE proto WHEN 6 THEN 'tcp' WHEN 17 THEN 'udp' ELSE CAST(proto AS VARCHAR) END`;
       else if (q.by === 'tool') {
@@ -1082,10 +1083,15 @@ export class DuckDbStore implements Store {
     // Only the followed keys' rows reach the source lists (as key text, bound as parameters).
     const keyTexts = keys.map((k) => (q.by === 'port' || q.by === 'tool' ? k.key : String(k.detail.code)));
     const keep = q.by === 'total' ? '' : `WHERE k IN (${keyTexts.map((t) => { params.push(t); return `$${params.length}`; }).join(', ')})`;
+    // The same keys as columns, so that DuckDB drops other rows before building key texts.
+    const d = duckDialect(params);
+    const conds = q.by === 'country' ? ['r.ip_version <> 0'] : [];
+    if (q.by === 'port') conds.push(`(r.port, r.proto) IN (${keys.map((k) => portPair(k.key, d)).join(', ')})`);
+    else if (q.by === 'country' || q.by === 'kind' || q.by === 'sensor') conds.push(`r.${q.by} IN (${keys.map((k) => d.param(Number(k.detail.code), 'UINTEGER')).join(', ')})`);
     const r = await rows(
       c,
       `WITH f AS (SELECT * FROM (SELECT time_bucket(to_microseconds(${stepUs}), r.bucket)::VARCHAR AS t, ${keyExpr} AS k, r.packets, r.sources
-                  FROM ${rel} r${join} ${q.by === 'country' ? 'WHERE r.ip_version <> 0' : ''}) ${keep}),
+                  FROM ${rel} r${join} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}) ${keep}),
        pk AS (SELECT t, k, sum(packets)::UBIGINT AS packets FROM f GROUP BY t, k),
        sc AS (SELECT t, k, count(DISTINCT s) AS sources FROM (SELECT t, k, unnest(sources) AS s FROM f) GROUP BY t, k)
        SELECT pk.t, pk.k, pk.packets, coalesce(sc.sources, 0) AS sources FROM pk LEFT JOIN sc USING (t, k) ORDER BY pk.t, pk.k`,
