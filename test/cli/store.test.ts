@@ -174,6 +174,23 @@ describe('darkscope compact', () => {
     assert.equal(answers(), before);
     assert.equal(run(['compact', '--db', db]).stdout.trim(), 'nothing to compact');
   });
+
+  it('builds the day summaries an interrupted ingest left to do (its marks), and they answer as the rollups did', () => {
+    const db = tmpPath('summaries.duckdb');
+    assert.equal(run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--quiet']).status, 0);
+    const answers = () => ['port', 'country', 'kind'].map((by) => run(['top', '--by', by, '--db', db, '--json', '--limit', '50']).stdout).join('');
+    const before = answers();
+    // As after a crash between a chunk's commit and the refresh: summaries gone, their days marked.
+    const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(db)})).connect(); await c.run("DELETE FROM day_ports; DELETE FROM day_countries; DELETE FROM day_sources; INSERT INTO rollup_pending SELECT 1, 'summary', min(bucket), max(bucket) FROM rollup_day"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(duck.status, 0, duck.stderr);
+    assert.equal(answers(), before, 'marked days are read from the rollups');
+    const c = run(['compact', '--db', db]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stdout, /^summarised [1-9]\d* day\(s\) in [\d.]+ s$/m);
+    assert.equal(answers(), before);
+    const left = JSON.parse(run(['sql', "SELECT (SELECT count(*) FROM rollup_pending WHERE level = 'summary') AS marks, (SELECT count(*) FROM day_ports) > 0 AS ports", '--db', db, '--json']).stdout);
+    assert.deepEqual(left, { marks: 0, ports: true });
+  });
 });
 
 describe('a database the store cannot use', () => {
