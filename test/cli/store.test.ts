@@ -236,7 +236,7 @@ describe('a database the store cannot use', () => {
     copyFileSync(good, v1);
     const back = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(v1)})).connect(); await c.run("UPDATE meta SET value = '1' WHERE key = 'schema_version'; DROP TABLE day_ports; DROP TABLE day_countries; DROP TABLE day_sources; DROP TABLE events; CREATE TABLE events (event_id UBIGINT PRIMARY KEY, type VARCHAR NOT NULL, first_seen TIMESTAMP_NS NOT NULL, last_seen TIMESTAMP_NS NOT NULL, sensor USMALLINT NOT NULL, src UINTEGER, src6 UHUGEINT, port USMALLINT, proto UTINYINT, packets UBIGINT NOT NULL, details VARCHAR NOT NULL)"); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(back.status, 0, back.stderr);
-    assertCleanError(run(['top', '--by', 'port', '--db', v1]), /schema version 1; open it once read-write \(darkscope ingest\) to migrate to 3/);
+    assertCleanError(run(['top', '--by', 'port', '--db', v1]), /schema version 1; run darkscope compact \(or an ingest\) on it once to migrate it to 3/);
     assert.equal(run(['ingest', join(LAB, 'zmap_tcp_syn.pcap'), '--db', v1, '--detect', '--quiet']).status, 0);
     assert.equal(JSON.parse(run(['sql', "SELECT value FROM meta WHERE key = 'schema_version'", '--db', v1, '--json']).stdout).value, '3');
     // v3's day summaries: the days stored before the migration are summarised by that ingest.

@@ -217,7 +217,7 @@ export class DuckDbStore implements Store {
     }
     if (version > SCHEMA_VERSION) throw new StoreError('version', `database ${this.path} has schema version ${version}, newer than this darkscope (${SCHEMA_VERSION}): upgrade darkscope`);
     if (version === SCHEMA_VERSION) return;
-    if (this.readOnly) throw new StoreError(version === 0 ? 'missing' : 'version', version === 0 ? `database ${this.path} is empty (run darkscope ingest first)` : `database ${this.path} has schema version ${version}; open it once read-write (darkscope ingest) to migrate to ${SCHEMA_VERSION}`);
+    if (this.readOnly) throw new StoreError(version === 0 ? 'missing' : 'version', version === 0 ? `database ${this.path} is empty (run darkscope ingest first)` : `database ${this.path} has schema version ${version}; run darkscope compact (or an ingest) on it once to migrate it to ${SCHEMA_VERSION}`);
     for (let v = version; v < SCHEMA_VERSION; v++) {
       await c.run('BEGIN TRANSACTION');
       try {
