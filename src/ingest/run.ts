@@ -122,13 +122,8 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
     await detect?.close();
   }
   // The day summaries of the days these files wrote (a report's quarter reads them, not
-  // millions of day rows): rebuilt from the day rollups, with the memory of queries.
-  await store.setWorkload('query');
-  try {
-    await store.refreshSummaries();
-  } finally {
-    await store.setWorkload('ingest');
-  }
+  // millions of day rows): rebuilt from the day rollups.
+  await store.refreshSummaries();
   // Surges need the store's history: a pass over the days these files touched, after them.
   if (opts.detect) {
     const span = detectSpan(outcomes);

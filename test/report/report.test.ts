@@ -216,7 +216,20 @@ describe('reports on two quarters of a synthetic observation', () => {
       await store.query("UPDATE day_ports SET packets = packets + 1000 WHERE day = DATE '2026-08-10'");
       await store.query("INSERT INTO rollup_pending VALUES (1, 'summary', TIMESTAMP '2026-08-10', TIMESTAMP '2026-08-10')");
       assert.deepEqual(await buildReport(store, parsePeriod('2026-08'), 'full', { geo, now }), want, 'marked: the rollups answer');
+      // The refresh takes the memory of queries and gives back whatever the caller had
+      // (`darkscope compact` had the query memory, and a refresh after compact() once ran out of 96 MB).
+      const limit = async () => (await store.query("SELECT current_setting('memory_limit') AS m"))[0].m;
+      const ingestLimit = await limit();
+      await store.setWorkload('query');
+      const queryLimit = await limit();
+      assert.notEqual(queryLimit, ingestLimit);
       assert.equal(await store.refreshSummaries(), 1);
+      assert.equal(await limit(), queryLimit);
+      await store.compact();
+      assert.equal(await limit(), queryLimit);
+      await store.setWorkload('ingest');
+      assert.equal(await store.refreshSummaries(), 0);
+      assert.equal(await limit(), ingestLimit);
       assert.deepEqual(await buildReport(store, parsePeriod('2026-08'), 'full', { geo, now }), want, 'refreshed: the summaries answer again');
       assert.equal((await store.query("SELECT count(*) AS n FROM rollup_pending WHERE level = 'summary'"))[0].n, 0);
     } finally {

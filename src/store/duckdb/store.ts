@@ -166,7 +166,11 @@ export class DuckDbStore implements Store {
     private readonly summaries = true,
   ) {}
 
+  /** The workload set last (the memory limit DuckDB has now). */
+  private workload: 'ingest' | 'query' = 'ingest';
+
   async setWorkload(w: 'ingest' | 'query'): Promise<void> {
+    this.workload = w;
     const limit = this.memoryLimit ?? (w === 'query' || this.readOnly ? QUERY_MEMORY_LIMIT : DEFAULT_MEMORY_LIMIT);
     // A setting, not data: still only a size goes into the statement.
     if (!/^\d+(\.\d+)?\s*[KMGT]?i?B$/i.test(limit)) throw new StoreError('query', `memory limit ${JSON.stringify(limit)} is not a size such as 96MB or 1GB`);
@@ -366,11 +370,12 @@ export class DuckDbStore implements Store {
   async compact(): Promise<number> {
     // Merging a busy port's rows merges its source lists (tens of MiB each on a quarter of a
     // large telescope): compaction gets the memory of queries, not ingest's.
+    const before = this.workload;
     await this.setWorkload('query');
     try {
       return await this.compactPending();
     } finally {
-      await this.setWorkload('ingest');
+      await this.setWorkload(before);
     }
   }
 
@@ -415,39 +420,60 @@ export class DuckDbStore implements Store {
    * Returns the days refreshed.
    */
   async refreshSummaries(): Promise<number> {
+    // Unnesting a week of a busy telescope's day rows needs the memory of queries, not ingest's
+    // 96 MB (whoever calls: ingest's end, `darkscope compact`).
+    const before = this.workload;
+    await this.setWorkload('query');
+    try {
+      return await this.refreshMarked();
+    } finally {
+      await this.setWorkload(before);
+    }
+  }
+
+  private async refreshMarked(): Promise<number> {
     const c = this.conn;
-    await c.run(
-      `CREATE OR REPLACE TEMP TABLE summarising AS SELECT * FROM rollup_pending WHERE level = 'summary'`,
-    );
+    await c.run(`CREATE OR REPLACE TEMP TABLE summarising AS SELECT * FROM rollup_pending WHERE level = 'summary'`);
     const days = (
       await rows(
         c,
         `SELECT DISTINCT epoch_ms(unnest(range(date_trunc('day', lo), date_trunc('day', hi) + INTERVAL 1 DAY, INTERVAL 1 DAY))) AS d FROM summarising ORDER BY d`,
       )
     ).map((r) => Number(r.d));
-    const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
-    // Runs of consecutive days, at most SUMMARY_DAYS each: one range scan of rollup_day per transaction.
+    // Runs of consecutive days, at most SUMMARY_DAYS each: one range scan of rollup_day per
+    // transaction; a run DuckDB has no memory for is redone a day at a time.
     for (let i = 0; i < days.length; ) {
       let j = i + 1;
       while (j < days.length && j - i < SUMMARY_DAYS && days[j] === days[j - 1] + DAY_MS) j++;
-      const lo = days[i], hi = days[j - 1] + DAY_MS;
-      // Times computed here from numbers: no input reaches the statement text.
-      const where = `bucket >= ${ts(lo)} AND bucket < ${ts(hi)}`;
-      const dayWhere = `day >= ${ts(lo)}::DATE AND day < ${ts(hi)}::DATE`;
-      await c.run('BEGIN TRANSACTION');
       try {
-        for (const t of DAY_SUMMARIES) await c.run(`DELETE FROM ${t} WHERE ${dayWhere}`);
-        for (const stmt of summaryInserts(where)) await c.run(stmt);
-        await c.run('COMMIT');
+        await this.summariseDays(days[i], days[j - 1] + DAY_MS);
       } catch (e) {
-        await c.run('ROLLBACK').catch(() => undefined);
-        throw e;
+        if (!/Out of Memory/i.test((e as Error).message) || j - i === 1) throw e;
+        for (let k = i; k < j; k++) await this.summariseDays(days[k], days[k] + DAY_MS);
       }
       i = j;
     }
     await c.run("DELETE FROM rollup_pending r USING summarising p WHERE r.level = 'summary' AND r.file_id = p.file_id AND r.lo = p.lo AND r.hi = p.hi");
     await c.run('DROP TABLE summarising');
     return days.length;
+  }
+
+  /** Rebuild the day summaries of the whole days in [lo, hi) ms, in one transaction. */
+  private async summariseDays(lo: number, hi: number): Promise<void> {
+    const c = this.conn;
+    const ts = (ms: number) => `TIMESTAMP '${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}'`;
+    // Times computed here from numbers: no input reaches the statement text.
+    const where = `bucket >= ${ts(lo)} AND bucket < ${ts(hi)}`;
+    const dayWhere = `day >= ${ts(lo)}::DATE AND day < ${ts(hi)}::DATE`;
+    await c.run('BEGIN TRANSACTION');
+    try {
+      for (const t of DAY_SUMMARIES) await c.run(`DELETE FROM ${t} WHERE ${dayWhere}`);
+      for (const stmt of summaryInserts(where)) await c.run(stmt);
+      await c.run('COMMIT');
+    } catch (e) {
+      await c.run('ROLLBACK').catch(() => undefined);
+      throw e;
+    }
   }
 
   /**
