@@ -370,10 +370,15 @@ export class DuckDbStore implements Store {
   async compact(): Promise<number> {
     // Merging a busy port's rows merges its source lists (tens of MiB each on a quarter of a
     // large telescope): compaction gets the memory of queries, not ingest's.
+    return this.withQueryMemory(() => this.compactPending());
+  }
+
+  /** Run `f` with the memory of queries, then give back the caller's workload. */
+  private async withQueryMemory<T>(f: () => Promise<T>): Promise<T> {
     const before = this.workload;
     await this.setWorkload('query');
     try {
-      return await this.compactPending();
+      return await f();
     } finally {
       await this.setWorkload(before);
     }
@@ -422,13 +427,7 @@ export class DuckDbStore implements Store {
   async refreshSummaries(): Promise<number> {
     // Unnesting a week of a busy telescope's day rows needs the memory of queries, not ingest's
     // 96 MB (whoever calls: ingest's end, `darkscope compact`).
-    const before = this.workload;
-    await this.setWorkload('query');
-    try {
-      return await this.refreshMarked();
-    } finally {
-      await this.setWorkload(before);
-    }
+    return this.withQueryMemory(() => this.refreshMarked());
   }
 
   private async refreshMarked(): Promise<number> {
