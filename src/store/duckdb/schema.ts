@@ -3,7 +3,7 @@
  * store applies the migrations it lacks, in one transaction each, and refuses
  * a database made by a newer darkscope.
  */
-import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES } from '../../classify/rules.js';
+import { FILTER_RULES, KIND_RULES, RESPONSE_NAMES, TAG_RULES, TOOL_RULES, ToolBit, TrafficKind } from '../../classify/rules.js';
 import { packetsViewSelect, RAW_COLUMNS, V6_COLUMNS } from '../columns.js';
 
 export const SCHEMA_VERSION = 3;
@@ -183,17 +183,17 @@ export const SourceFlag = {
  * can spill it.
  */
 export function summaryInserts(where: string): string[] {
-  const F = SourceFlag;
-  const mirai = '(tools & 1) <> 0'; // ToolBit.MIRAI
-  const flags = `(CASE WHEN kind IN (1, 2, 3, 5) THEN ${F.PROBE} WHEN kind = 4 THEN ${F.BACKSCATTER} ELSE ${F.OTHER} END)
+  const F = SourceFlag, K = TrafficKind;
+  const mirai = `(tools & ${ToolBit.MIRAI}) <> 0`;
+  const flags = `(CASE WHEN kind IN (${K.TCP_SYN}, ${K.UDP}, ${K.ICMP_ECHO}, ${K.TCP_OTHER}) THEN ${F.PROBE} WHEN kind = ${K.BACKSCATTER} THEN ${F.BACKSCATTER} ELSE ${F.OTHER} END)
     | (CASE WHEN ${mirai} THEN ${F.MIRAI} ELSE 0 END)
-    | (CASE WHEN kind = 1 AND proto = 6 AND port = 23 THEN ${F.TELNET} | (CASE WHEN ${mirai} THEN ${F.TELNET_MIRAI} ELSE 0 END) ELSE 0 END)`;
+    | (CASE WHEN kind = ${K.TCP_SYN} AND proto = 6 AND port = 23 THEN ${F.TELNET} | (CASE WHEN ${mirai} THEN ${F.TELNET_MIRAI} ELSE 0 END) ELSE 0 END)`;
   return [
     `INSERT INTO day_ports SELECT bucket::DATE, sensor, kind, proto, port, sum(packets)::UBIGINT FROM rollup_day WHERE ${where} GROUP BY ALL`,
     `INSERT INTO day_countries SELECT bucket::DATE, sensor, ip_version, kind, proto, country, tools, sum(packets)::UBIGINT FROM rollup_day WHERE ${where} GROUP BY ALL`,
     `INSERT INTO day_sources
      SELECT day, s, max(country), bit_or(flags), count(*) FILTER (WHERE probe), count(*)
-     FROM (SELECT day, s, proto, port, max(country) AS country, bit_or(flags)::USMALLINT AS flags, bool_or(kind IN (1, 2)) AS probe
+     FROM (SELECT day, s, proto, port, max(country) AS country, bit_or(flags)::USMALLINT AS flags, bool_or(kind IN (${K.TCP_SYN}, ${K.UDP})) AS probe
            FROM (SELECT bucket::DATE AS day, kind, proto, port, country, ${flags} AS flags, unnest(sources) AS s FROM rollup_day WHERE ${where})
            GROUP BY day, s, proto, port)
      GROUP BY day, s`,

@@ -119,6 +119,25 @@ const PORT_EXPR = 'CASE WHEN kind = 4 THEN victim_port WHEN proto IN (6, 17) AND
 const SOURCES_AGG = 'coalesce(list_sort(list(DISTINCT src) FILTER (WHERE ip_version <> 0)), []::UINTEGER[])';
 const MERGE_SOURCES = 'list_sort(list_distinct(flatten(list(sources))))';
 
+/** A selection's sensor, kind and protocol filters as bound SQL conditions (every table has those columns). */
+function filterConds(sel: Selection, d: Dialect): string[] {
+  const conds: string[] = [];
+  const list = (xs: readonly number[]) => xs.map((x) => d.param(x, 'UINTEGER')).join(', ');
+  if (sel.sensors?.length) conds.push(`sensor IN (${list(sel.sensors)})`);
+  if (sel.kinds?.length) conds.push(`kind IN (${list(sel.kinds)})`);
+  if (sel.protos?.length) conds.push(`proto IN (${list(sel.protos)})`);
+  return conds;
+}
+
+/** A whole-day selection's range on a day summary's `day` column (TRUE when unbounded). */
+function dayConds(sel: Selection, d: Dialect): string[] {
+  const day = (ms: number) => `CAST(${d.param(new Date(ms).toISOString(), 'TIMESTAMP')} AS DATE)`;
+  const conds = ['TRUE'];
+  if (sel.from !== undefined) conds.push(`day >= ${day(sel.from)}`);
+  if (sel.to !== undefined) conds.push(`day < ${day(sel.to)}`);
+  return conds;
+}
+
 /**
  * The day_sources flags that stand for a kind filter: undefined → 0 (every source); a union of
  * whole groups (probe kinds, backscatter, other) → their flags; anything else → null (the
@@ -127,12 +146,13 @@ const MERGE_SOURCES = 'list_sort(list_distinct(flatten(list(sources))))';
 function kindFlags(kinds: readonly number[] | undefined): number | null {
   if (!kinds?.length) return 0;
   const set = new Set(kinds);
-  if ([...set].some((k) => k < 0 || k > 5)) return null;
+  const K = TrafficKind;
   const groups: [number[], number][] = [
-    [[1, 2, 3, 5], SourceFlag.PROBE],
-    [[4], SourceFlag.BACKSCATTER],
-    [[0], SourceFlag.OTHER],
+    [[K.TCP_SYN, K.UDP, K.ICMP_ECHO, K.TCP_OTHER], SourceFlag.PROBE],
+    [[K.BACKSCATTER], SourceFlag.BACKSCATTER],
+    [[K.OTHER], SourceFlag.OTHER],
   ];
+  if ([...set].some((k) => !groups.some(([g]) => g.includes(k)))) return null;
   let flags = 0;
   for (const [g, f] of groups) {
     const n = g.filter((k) => set.has(k)).length;
@@ -500,25 +520,14 @@ export class DuckDbStore implements Store {
   private async summaryRelation(table: 'day_ports' | 'day_countries', sel: Selection, params: DuckDBValue[]): Promise<string | null> {
     if (!(await this.summarised(sel))) return null;
     const d = duckDialect(params);
-    const conds: string[] = [];
-    const day = (ms: number) => `CAST(${d.param(new Date(ms).toISOString(), 'TIMESTAMP')} AS DATE)`;
-    if (sel.from !== undefined) conds.push(`day >= ${day(sel.from)}`);
-    if (sel.to !== undefined) conds.push(`day < ${day(sel.to)}`);
-    if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.kinds?.length) conds.push(`kind IN (${sel.kinds.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    return `(SELECT day::TIMESTAMP AS bucket, * EXCLUDE (day) FROM ${table}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''})`;
+    const conds = [...dayConds(sel, d), ...filterConds(sel, d)];
+    return `(SELECT day::TIMESTAMP AS bucket, * EXCLUDE (day) FROM ${table} WHERE ${conds.join(' AND ')})`;
   }
 
   /** day_sources rows of a selection with no sensor, kind or protocol filter (those it cannot answer), or null. */
   private async sourceDays(sel: Selection, params: DuckDBValue[]): Promise<string | null> {
     if (sel.sensors?.length || sel.kinds?.length || sel.protos?.length || !(await this.summarised(sel))) return null;
-    const d = duckDialect(params);
-    const conds = ['TRUE'];
-    const day = (ms: number) => `CAST(${d.param(new Date(ms).toISOString(), 'TIMESTAMP')} AS DATE)`;
-    if (sel.from !== undefined) conds.push(`day >= ${day(sel.from)}`);
-    if (sel.to !== undefined) conds.push(`day < ${day(sel.to)}`);
-    return `(SELECT * FROM day_sources WHERE ${conds.join(' AND ')})`;
+    return `(SELECT * FROM day_sources WHERE ${dayConds(sel, duckDialect(params)).join(' AND ')})`;
   }
 
   /** Rows in the three rollup tables. */
@@ -562,9 +571,7 @@ export class DuckDbStore implements Store {
   private rollupRelation(sel: Selection, params: DuckDBValue[], coarsest: 'day' | 'hour' | 'minute' = 'day'): string {
     const d = duckDialect(params);
     const conds: string[] = [];
-    if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.kinds?.length) conds.push(`kind IN (${sel.kinds.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    conds.push(...filterConds(sel, d));
     const extra = conds.length ? ` AND ${conds.join(' AND ')}` : '';
     const ts = (ms: number) => d.param(new Date(ms).toISOString(), 'TIMESTAMP');
     if (sel.from === undefined && sel.to === undefined && coarsest === 'day') return `(SELECT * FROM rollup_day WHERE TRUE${extra})`;
@@ -607,9 +614,7 @@ export class DuckDbStore implements Store {
     const ts = (ms: number) => d.param(new Date(ms).toISOString(), 'TIMESTAMP');
     if (sel.from !== undefined) conds.push(`ts >= ${ts(sel.from)}`);
     if (sel.to !== undefined) conds.push(`ts < ${ts(sel.to)}`);
-    if (sel.sensors?.length) conds.push(`sensor IN (${sel.sensors.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.kinds?.length) conds.push(`kind IN (${sel.kinds.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
-    if (sel.protos?.length) conds.push(`proto IN (${sel.protos.map((s) => d.param(s, 'UINTEGER')).join(', ')})`);
+    conds.push(...filterConds(sel, d));
     return conds.join(' AND ');
   }
 
