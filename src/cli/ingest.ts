@@ -19,6 +19,7 @@ export interface IngestCommandOptions {
   chunk?: string;
   compact?: boolean;
   detect?: boolean;
+  passEvery?: string;
 }
 
 const n = (x: number) => x.toLocaleString('en');
@@ -43,6 +44,8 @@ export function describeOutcome(o: FileOutcome): string {
 export async function ingestCommand(inputs: string[], opts: IngestCommandOptions, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const chunk = opts.chunk === undefined ? undefined : Number(opts.chunk);
   if (chunk !== undefined && (!Number.isInteger(chunk) || chunk < 1 || chunk > 1 << 26)) throw new UsageError(`--chunk must be an integer from 1 to ${1 << 26}, got ${opts.chunk}`);
+  const passEvery = opts.passEvery === undefined ? undefined : Number(opts.passEvery);
+  if (passEvery !== undefined && !(passEvery >= 0)) throw new UsageError(`--pass-every must be a number of seconds ≥ 0 (or Infinity), got ${opts.passEvery}`);
   const store = await DuckDbStore.open(opts.db ?? DEFAULT_DB_PATH);
   try {
     let darknet = await resolveDarknet({ config: opts.config, darknet: opts.darknet });
@@ -66,6 +69,14 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
       chunkRecords: chunk,
       compact: opts.compact,
       detect: opts.detect ?? false,
+      passEverySec: passEvery,
+      onPass: (p) => {
+        // The passes during a long run (a live feed): what is now up to date in the store.
+        if (p.at !== 'chunk' || opts.quiet) return;
+        const days = (r: { from: number; to: number }) => `${new Date(r.from).toISOString().slice(0, 10)}..${new Date(r.to - 1).toISOString().slice(0, 10)}`;
+        const surges = p.surges === null || p.range === null ? '' : `, ${n(p.surges.length)} surge event(s) for ${days(p.range)}`;
+        process.stderr.write(`${progressBreak()}pass: summaries of ${n(p.summarisedDays)} day(s) rebuilt${surges} in ${p.seconds.toFixed(1)} s\n`);
+      },
       onBatch: (rows) => progress.tick(rows),
       onReader: (_file, reader, size) => {
         doneBytes += currentSize;

@@ -63,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--chunk <records>', 'records per transaction (default 1,105,920: three DuckDB insert groups)')
     .option('--compact', 'merge the rollup rows split across chunks and files at the end (see: darkscope compact)')
     .option('--detect', 'run the detectors (scans, DoS attacks, infected hosts; then surges over the days ingested) and store their events (opt-in: see the README)')
+    .option('--pass-every <seconds>', 'during a long ingest (a live feed), bring the day summaries and (--detect) surges up to date after a chunk once this many seconds passed since the last time (default 300; 0: every chunk)')
     .option('--quiet', 'no progress display')
     .action(async (files: string[], opts) => {
       status = await ingestCommand(files, opts);

@@ -24,7 +24,7 @@ import { DOS_DEFAULTS } from '../detect/dos.js';
 import { INFECTED_DEFAULTS } from '../detect/infected.js';
 import { SCAN_DEFAULTS } from '../detect/scan.js';
 import { DetectorWorker } from '../detect/worker.js';
-import { detectSurges } from '../detect/surge.js';
+import { PASS_EVERY_SEC, StorePasses, type PassReport } from './passes.js';
 import { RollupWorker } from '../store/rollup-worker.js';
 
 
@@ -63,6 +63,13 @@ export interface IngestOptions {
   onFile?: (r: FileOutcome) => void;
   /** Called when a file's reading starts (progress source). */
   onReader?: (file: string, reader: CaptureReader | null, size: number) => void;
+  /**
+   * Wall-clock seconds between the passes during a run (day summaries; with detect, surges)
+   * that follow a chunk commit (default 300; 0: after every chunk; Infinity: at the end only).
+   */
+  passEverySec?: number;
+  /** Called after each pass (during the run and at its end); ingest waits for it. */
+  onPass?: (r: PassReport) => void | Promise<void>;
 }
 
 export interface FileOutcome {
@@ -109,11 +116,13 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
   const outcomes: FileOutcome[] = [];
   const rollups = new RollupWorker();
   const carry: { value: Carry | null } = { value: null };
+  const surgeOpts = !opts.detect ? null : opts.detect === true ? {} : (opts.detect.surge ?? {});
+  const passes = new StorePasses(store, surgeOpts, opts.passEverySec ?? PASS_EVERY_SEC, opts.onPass);
   try {
     const files = await expandInputs(inputs);
     for (let k = 0; k < files.length; k++) {
       const file = files[k];
-      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, carry, configId, chunkRecords, opts);
+      const o = await ingestFile(file, store, darknet, classifier, enricher, pool, rollups, detect, carry, passes, configId, chunkRecords, opts);
       outcomes.push(o);
       opts.onFile?.(o);
     }
@@ -122,20 +131,9 @@ export async function ingest(inputs: readonly string[], store: Store, darknet: D
     await detect?.close();
   }
   // The day summaries of the days these files wrote (a report's quarter reads them, not
-  // millions of day rows): rebuilt from the day rollups.
-  await store.refreshSummaries();
-  // Surges need the store's history: a pass over the days these files touched, after them.
-  if (opts.detect) {
-    const span = detectSpan(outcomes);
-    if (span) {
-      await store.setWorkload('query');
-      try {
-        await detectSurges(store, span, opts.detect === true ? {} : opts.detect.surge);
-      } finally {
-        await store.setWorkload('ingest');
-      }
-    }
-  }
+  // millions of day rows), and surges, which need the store's history: over every day the
+  // files touched, after them.
+  await passes.end(detectSpan(outcomes));
   // Merging split rollup rows is tidying, not correctness (queries merge them anyway): on request.
   if (opts.compact) await store.compact();
   return outcomes;
@@ -193,7 +191,7 @@ async function previousCapture(store: Store, sensor: string | null, firstSec: nu
   return best;
 }
 
-async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, carry: { value: Carry | null }, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
+async function ingestFile(file: string, store: Store, darknet: Darknet, classifier: Classifier, enricher: Enricher, pool: BatchPool, rollups: RollupWorker, detectors: DetectorWorker | null, carry: { value: Carry | null }, passes: StorePasses, configId: number, chunkRecords: number, opts: IngestOptions): Promise<FileOutcome> {
   let quick: { size: number; quick: string };
   try {
     quick = await quickHash(file);
@@ -307,10 +305,11 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
     inflight = null;
     if (p) await p;
   };
-  const startCommit = (c: ChunkTransaction, nextRec: number, done?: { info: unknown }) => {
+  const startCommit = (c: ChunkTransaction, nextRec: number, done?: { info: unknown }, coarseNow = false) => {
     c.seal();
-    // This chunk's minute rows; the hour and day rows at the end of the file, or when their state grew large.
-    const taken = rollups.take(true, done ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
+    // This chunk's minute rows; the hour and day rows at the end of the file, before a pass,
+    // or when their state grew large.
+    const taken = rollups.take(true, done || coarseNow ? 'yes' : (opts.coarseCaps ?? COARSE_CAPS));
     const live = detectors !== null && (detectState === 'fresh' || detectState === 'continued');
     const found: Promise<{ events: StoredEvent[]; superseded: string[]; dropped: DetectorDropped | null }> = !live
       ? Promise.resolve({ events: [], superseded: [], dropped: null })
@@ -415,12 +414,19 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
         await chunk.append(batch, i, i + take, rec + i);
         rollups.add(rollupKeys(batch, i, i + take));
         detectors?.add(batch, i, i + take);
+        passes.saw(1000 * batch.tsSec[i], 1000 * batch.tsSec[i + take - 1]);
         rows += take;
         i += take;
         if (rec + i === chunkEnd) {
           await settle();
-          startCommit(chunk, chunkEnd);
+          // A long run's passes follow a commit (the store then holds every row before them).
+          const pass = passes.due;
+          startCommit(chunk, chunkEnd, undefined, pass);
           chunk = null;
+          if (pass) {
+            await settle();
+            await passes.during();
+          }
         }
       }
       rec += n;

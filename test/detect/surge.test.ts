@@ -14,7 +14,8 @@ import { baseline, detectSurges } from '../../src/detect/surge.js';
 import { GeoDb } from '../../src/enrich/geo.js';
 import { ingest } from '../../src/ingest/run.js';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
-import type { StoredEvent } from '../../src/store/store.js';
+import type { StoredEvent, Totals } from '../../src/store/store.js';
+import type { PassReport } from '../../src/ingest/passes.js';
 import { tmpPath } from '../helpers/tmp.js';
 
 const START = Date.UTC(2026, 0, 1);
@@ -77,6 +78,63 @@ describe('surges over a synthetic 60 days', () => {
     const again = await detectSurges(store, { from: START, to: START + 60 * DAY });
     assert.equal(again.length, events.length);
     assert.equal((await store.events({ types: ['surge', 'new-port', 'spoofed-surge'] })).length, events.length);
+  });
+});
+
+describe('passes during a long ingest (a live feed)', () => {
+  const episodes = [
+    { kind: 'surge' as const, day: 45, port: 37215, sources: 150, packetsPerSource: 3 },
+    { kind: 'spoofed' as const, day: 52, port: 445, sources: 3000, packetsPerSource: 1 },
+    { kind: 'newPort' as const, day: 40, port: 60001, sources: 25, packetsPerSource: 2 },
+  ];
+  const darknet = Darknet.fromCidrs(['100.64.0.0/16'], 'JP');
+
+  it('stores the surge and whole-day numbers while the capture goes on, and ends as a run without passes', async () => {
+    const file = tmpPath('series-live.pcap');
+    const n = writeSeries(file, { days: 60, episodes });
+    const chunkRecords = Math.ceil(n / 12);
+    const geo = await GeoDb.load();
+    // The reference: the same chunks, the passes only at the end.
+    const ref = await DuckDbStore.open(tmpPath('series-ref.duckdb'));
+    const endOnly: PassReport[] = [];
+    await ingest([file], ref, darknet, geo, { detect: true, chunkRecords, passEverySec: Infinity, onPass: (p) => void endOnly.push(p) });
+    assert.deepEqual(endOnly.map((p) => p.at), ['end']);
+
+    const live = await DuckDbStore.open(tmpPath('series-live.duckdb'));
+    const passes: { to: number; wholeDays: number; totals: Totals; waveStored: boolean }[] = [];
+    await ingest([file], live, darknet, geo, {
+      detect: true,
+      chunkRecords,
+      passEverySec: 0,
+      onPass: async (p) => {
+        if (p.at !== 'chunk') return;
+        assert.ok(p.range && p.surges, 'a pass during the run covers the rows committed since the last');
+        // Days before the one in progress are whole in the store: read as whole days.
+        const wholeDays = Math.floor(p.range.to / DAY) * DAY;
+        const totals = await live.totals({ from: START, to: wholeDays }, true);
+        const waveStored = (await live.events({ types: ['surge'] })).some((e) => e.port === 37215);
+        passes.push({ to: p.range.to, wholeDays, totals, waveStored });
+      },
+    });
+    assert.ok(passes.length >= 10, `${passes.length} passes`);
+    // The wave of day 45 was in the store before the capture's last day was read, not at its end.
+    const first = passes.find((p) => p.waveStored);
+    assert.ok(first && first.to > START + 45 * DAY && first.to < START + 55 * DAY, JSON.stringify(first));
+    assert.ok(passes.every((p) => !p.waveStored || p.to > START + 45 * DAY));
+    // Whole days read during the run are what the finished store says of them (hour and day
+    // rows written before each pass, not only at the file's end).
+    for (const p of passes) {
+      if (p.wholeDays <= START) continue;
+      assert.deepEqual(p.totals, await ref.totals({ from: START, to: p.wholeDays }, true), new Date(p.wholeDays).toISOString());
+    }
+    // Nothing counted twice, nothing left from a pass over part of a day: the events, the
+    // numbers and a report's rankings are those of the run without passes.
+    const strip = (es: StoredEvent[]) => es.map((e) => JSON.stringify(e)).sort();
+    assert.deepEqual(strip(await live.events({})), strip(await ref.events({})));
+    assert.deepEqual(await live.totals({}, true), await ref.totals({}, true));
+    assert.deepEqual(await live.top({ by: 'port', limit: 20 }), await ref.top({ by: 'port', limit: 20 }));
+    await live.close();
+    await ref.close();
   });
 });
 
