@@ -71,11 +71,12 @@ export async function ingestCommand(inputs: string[], opts: IngestCommandOptions
       detect: opts.detect ?? false,
       passEverySec: passEvery,
       onPass: (p) => {
-        // The passes during a long run (a live feed): what is now up to date in the store.
+        // The passes during a long run: what is up to date in the store so far.
         if (p.at !== 'chunk' || opts.quiet) return;
-        const days = (r: { from: number; to: number }) => `${new Date(r.from).toISOString().slice(0, 10)}..${new Date(r.to - 1).toISOString().slice(0, 10)}`;
-        const surges = p.surges === null || p.range === null ? '' : `, ${n(p.surges.length)} surge event(s) for ${days(p.range)}`;
-        process.stderr.write(`${progressBreak()}pass: summaries of ${n(p.summarisedDays)} day(s) rebuilt${surges} in ${p.seconds.toFixed(1)} s\n`);
+        const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+        const through = p.through === null ? '' : ` (rows through ${new Date(p.through).toISOString().slice(0, 16).replace('T', ' ')} UTC)`;
+        const surges = p.surges === null || p.surgeDays === null ? '' : `, ${n(p.surges.length)} surge event(s) for ${day(p.surgeDays.from)}..${day(p.surgeDays.to - 1)}`;
+        process.stderr.write(`${progressBreak()}pass${through}: summaries of ${n(p.summarisedDays)} day(s) rebuilt${surges} in ${p.seconds.toFixed(1)} s\n`);
       },
       onBatch: (rows) => progress.tick(rows),
       onReader: (_file, reader, size) => {

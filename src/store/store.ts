@@ -296,6 +296,11 @@ export interface Store {
    * end. Until then queries over those days read the rollups. Returns the days refreshed.
    */
   refreshSummaries(): Promise<number>;
+  /**
+   * The whole UTC days (ms, [from, to)) from the first to the last day written since the
+   * last refresh, or null: what a pass after an interrupted run still has to look at.
+   */
+  pendingSummaryDays(): Promise<{ from: number; to: number } | null>;
   rollupRows(): Promise<number>;
 
   top(q: TopQuery): Promise<TopRow[]>;

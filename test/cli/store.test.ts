@@ -193,7 +193,7 @@ describe('darkscope compact', () => {
   });
 });
 
-describe('ingest --pass-every (a live feed)', () => {
+describe('ingest --pass-every (a long run)', () => {
   it('says after each chunk what it brought up to date; a bad interval is a usage error', () => {
     const db = tmpPath('passes.duckdb');
     const r = run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--chunk', '2000', '--detect', '--pass-every', '0']);
@@ -201,9 +201,9 @@ describe('ingest --pass-every (a live feed)', () => {
     const stored = /(\d[\d,]*) packets stored in (\d+) chunk\(s\)/.exec(r.stdout);
     assert.ok(stored, r.stdout);
     // A pass follows every whole chunk (the last, partial one is followed by the run's end pass).
-    const passes = r.stderr.split('\n').filter((l) => l.startsWith('pass: '));
+    const passes = r.stderr.split('\n').filter((l) => l.startsWith('pass '));
     assert.equal(passes.length, Math.floor(Number(stored[1].replace(/,/g, '')) / 2000), r.stderr);
-    for (const l of passes) assert.match(l, /^pass: summaries of \d+ day\(s\) rebuilt, \d+ surge event\(s\) for \d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d in [\d.]+ s$/);
+    for (const l of passes) assert.match(l, /^pass \(rows through \d{4}-\d\d-\d\d \d\d:\d\d UTC\): summaries of \d+ day\(s\) rebuilt, \d+ surge event\(s\) for \d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d in [\d.]+ s$/);
     assertCleanError(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--db', db, '--pass-every', '-1']), /^darkscope: --pass-every must be a number of seconds ≥ 0/);
   });
 });

@@ -7,6 +7,7 @@
  * flagged. Then the robust baseline's edges on plain numbers.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { before, describe, it } from 'node:test';
 import { writeSeries } from '../../bench/synth/series.js';
 import { Darknet } from '../../src/config/darknet.js';
@@ -17,6 +18,7 @@ import { DuckDbStore } from '../../src/store/duckdb/store.js';
 import type { StoredEvent, Totals } from '../../src/store/store.js';
 import type { PassReport } from '../../src/ingest/passes.js';
 import { tmpPath } from '../helpers/tmp.js';
+import { ROOT } from '../helpers/paths.js';
 
 const START = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
@@ -81,7 +83,7 @@ describe('surges over a synthetic 60 days', () => {
   });
 });
 
-describe('passes during a long ingest (a live feed)', () => {
+describe('passes during a long ingest run', () => {
   const episodes = [
     { kind: 'surge' as const, day: 45, port: 37215, sources: 150, packetsPerSource: 3 },
     { kind: 'spoofed' as const, day: 52, port: 445, sources: 3000, packetsPerSource: 1 },
@@ -89,13 +91,14 @@ describe('passes during a long ingest (a live feed)', () => {
   ];
   const darknet = Darknet.fromCidrs(['100.64.0.0/16'], 'JP');
 
-  it('stores the surge and whole-day numbers while the capture goes on, and ends as a run without passes', async () => {
+  it('stores the surge and whole-day numbers while the capture goes on, ends as a run without passes, and an interrupted run loses no surge day', async () => {
     const file = tmpPath('series-live.pcap');
     const n = writeSeries(file, { days: 60, episodes });
     const chunkRecords = Math.ceil(n / 12);
     const geo = await GeoDb.load();
     // The reference: the same chunks, the passes only at the end.
-    const ref = await DuckDbStore.open(tmpPath('series-ref.duckdb'));
+    const refPath = tmpPath('series-ref.duckdb');
+    const ref = await DuckDbStore.open(refPath);
     const endOnly: PassReport[] = [];
     await ingest([file], ref, darknet, geo, { detect: true, chunkRecords, passEverySec: Infinity, onPass: (p) => void endOnly.push(p) });
     assert.deepEqual(endOnly.map((p) => p.at), ['end']);
@@ -108,12 +111,13 @@ describe('passes during a long ingest (a live feed)', () => {
       passEverySec: 0,
       onPass: async (p) => {
         if (p.at !== 'chunk') return;
-        assert.ok(p.range && p.surges, 'a pass during the run covers the rows committed since the last');
+        assert.ok(p.through !== null && p.surgeDays && p.surges, 'a pass during the run covers the rows committed since the last');
+        assert.ok(p.surgeDays.from <= p.through && p.through < p.surgeDays.to);
         // Days before the one in progress are whole in the store: read as whole days.
-        const wholeDays = Math.floor(p.range.to / DAY) * DAY;
+        const wholeDays = Math.floor(p.through / DAY) * DAY;
         const totals = await live.totals({ from: START, to: wholeDays }, true);
         const waveStored = (await live.events({ types: ['surge'] })).some((e) => e.port === 37215);
-        passes.push({ to: p.range.to, wholeDays, totals, waveStored });
+        passes.push({ to: p.through, wholeDays, totals, waveStored });
       },
     });
     assert.ok(passes.length >= 10, `${passes.length} passes`);
@@ -134,7 +138,23 @@ describe('passes during a long ingest (a live feed)', () => {
     assert.deepEqual(await live.totals({}, true), await ref.totals({}, true));
     assert.deepEqual(await live.top({ by: 'port', limit: 20 }), await ref.top({ by: 'port', limit: 20 }));
     await live.close();
+
+    // A run killed after its last commit, before its end pass: no surges, its days still marked
+    // for a summary refresh. The re-run skips the stored file but still gives them their surges.
+    const surgesOf = async (st: DuckDbStore) => strip(await st.events({ types: ['surge', 'new-port', 'spoofed-surge'] }));
+    const whole = await surgesOf(ref);
+    assert.ok(whole.length >= 5);
+    await ref.putEvents([], { types: ['surge', 'new-port', 'spoofed-surge'], from: START, to: START + 61 * DAY });
     await ref.close();
+    const sql = "INSERT INTO rollup_pending SELECT 1, 'summary', min(bucket), max(bucket) FROM rollup_day";
+    const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(refPath)})).connect(); await c.run(${JSON.stringify(sql)}); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(duck.status, 0, duck.stderr);
+    const again = await DuckDbStore.open(refPath);
+    assert.deepEqual(await surgesOf(again), []);
+    const [o] = await ingest([file], again, darknet, geo, { detect: true, chunkRecords });
+    assert.equal(o.status, 'duplicate');
+    assert.deepEqual(await surgesOf(again), whole);
+    await again.close();
   });
 });
 

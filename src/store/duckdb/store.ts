@@ -450,6 +450,14 @@ export class DuckDbStore implements Store {
     return this.withQueryMemory(() => this.refreshMarked());
   }
 
+  async pendingSummaryDays(): Promise<{ from: number; to: number } | null> {
+    const r = await rows(
+      this.conn,
+      "SELECT epoch_ms(date_trunc('day', min(lo))) AS lo, epoch_ms(date_trunc('day', max(hi)) + INTERVAL 1 DAY) AS hi FROM rollup_pending WHERE level = 'summary'",
+    );
+    return r[0].lo === null ? null : { from: Number(r[0].lo), to: Number(r[0].hi) };
+  }
+
   private async refreshMarked(): Promise<number> {
     const c = this.conn;
     await c.run(`CREATE OR REPLACE TEMP TABLE summarising AS SELECT * FROM rollup_pending WHERE level = 'summary'`);
