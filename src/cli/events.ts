@@ -58,5 +58,46 @@ function what(e: StoredEvent): string {
     return `syn-ack-reflection ${r.reflectors ?? '?'} reflectors, ${r.minutes ?? '?'} min`;
   }
   if (e.type === 'infected') return e.tool ?? 'infected';
-  return `${d.granularity ?? ''}${d.sources !== undefined ? ` ${d.sources} sources` : ''}`;
+  return surgeWhat(e);
+}
+
+interface SurgeTrigger {
+  metric: 'packets' | 'sources';
+  value: number;
+  median: number;
+  score: number;
+  /** Null when the baseline's median is 0 (JSON has no Infinity). */
+  ratio: number | null;
+}
+
+interface SurgeBucket {
+  granularity: 'day' | 'hour';
+  sources: number;
+  triggers: SurgeTrigger[];
+  newPort: boolean;
+  spoofing: { excludedSources: number; nonroutableShare: number; lastByteShare: number };
+}
+
+const int = (x: number) => Math.round(x).toLocaleString('en');
+
+/**
+ * What an analyst reads first of a surge: how big against its baseline ("178 sources (30× the
+ * median 6)": the 28-day median), for a run of flagged hours their number and the peak, for a spoofed
+ * surge the marks that gave it away and the sources left out of host counts.
+ */
+export function surgeWhat(e: StoredEvent): string {
+  const d = e.details as SurgeBucket | { granularity: 'hour'; hours: number; peak: SurgeBucket };
+  const b = 'peak' in d ? d.peak : d;
+  const head = 'peak' in d && d.hours > 1 ? `${d.hours} h, peak hour` : b.granularity;
+  // What triggered, sources (hosts) first: the count against its baseline's median.
+  const ts = [...(b.triggers ?? [])].sort((x, y) => (x.metric === y.metric ? 0 : x.metric === 'sources' ? -1 : 1));
+  const against = (t: SurgeTrigger) => (t.ratio === null ? 'none before' : `${t.ratio >= 10 ? int(t.ratio) : t.ratio.toFixed(1)}× the median ${t.median % 1 ? t.median.toFixed(1) : int(t.median)}`);
+  const vs = ts.length ? ts.map((t) => `${int(t.value)} ${t.metric} (${against(t)})`).join(', ') : `${int(b.sources)} sources`;
+  if (e.type === 'new-port') return `${head}: new port, ${int(b.sources)} sources`;
+  if (e.type === 'spoofed-surge') {
+    const s = b.spoofing;
+    const marks = [s.nonroutableShare ? `${(100 * s.nonroutableShare).toFixed(0)} % non-routable` : '', s.lastByteShare ? `${(100 * s.lastByteShare).toFixed(1)} % .0/.255` : ''].filter(Boolean).join(', ');
+    return `${head}: ${vs}; spoofed (${marks || 'one or two packets each'}), ${int(s.excludedSources)} sources not counted as hosts`;
+  }
+  return `${head}: ${vs}`;
 }

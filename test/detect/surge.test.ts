@@ -12,6 +12,7 @@ import { before, describe, it } from 'node:test';
 import { writeSeries } from '../../bench/synth/series.js';
 import { Darknet } from '../../src/config/darknet.js';
 import { baseline, detectSurges } from '../../src/detect/surge.js';
+import { surgeWhat } from '../../src/cli/events.js';
 import { GeoDb } from '../../src/enrich/geo.js';
 import { ingest } from '../../src/ingest/run.js';
 import { DuckDbStore } from '../../src/store/duckdb/store.js';
@@ -74,6 +75,16 @@ describe('surges over a synthetic 60 days', () => {
     assert.deepEqual(fresh.map((e) => [e.port, e.firstSec * 1000]), [[60001, START + 40 * DAY]]);
     const others = events.filter((e) => ![37215, 445, 60001].includes(e.port!));
     assert.deepEqual(others.map((e) => e.id), []);
+  });
+
+  it('darkscope events says each against its baseline, and what gave a spoofed one away', () => {
+    const whole = events.find((e) => e.port === 37215 && e.source === null && (e.details as { granularity: string }).granularity === 'day')!;
+    assert.match(surgeWhat(whole), /^day: \d{3} sources \(\d+(\.\d)?× the median \d+(\.\d)?\)(, \d+ packets \(.*\))?$/);
+    const hours = events.filter((e) => e.port === 37215 && (e.details as { granularity: string }).granularity === 'hour');
+    for (const e of hours) assert.match(surgeWhat(e), /^(hour|\d+ h, peak hour): \d+ (sources|packets) \(/);
+    const flood = events.find((e) => e.port === 445 && (e.details as { granularity: string }).granularity === 'day')!;
+    assert.match(surgeWhat(flood), /; spoofed \(\d+ % non-routable(, [\d.]+ % \.0\/\.255)?\), 3,\d{3} sources not counted as hosts$/);
+    assert.equal(surgeWhat(events.find((e) => e.type === 'new-port')!), 'day: new port, 25 sources');
   });
 
   it('a second pass over the same days replaces its results (no duplicates)', async () => {
