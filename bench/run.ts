@@ -14,7 +14,9 @@
  *          `compact`, timed apart; database bytes per million packets; `top --by
  *          port` from the compacted rollups against the same answer from packets.
  *   detect `darkscope ingest --detect` against `ingest` without detectors, runs
- *          alternating in the same script (target ≥ 0.8×); peak RSS of both.
+ *          alternating in the same script (target ≥ 0.8×); peak RSS of both; then
+ *          the same with a core for the detectors (ingest on CPU 0 in both runs, the
+ *          detector worker on CPU 1; not with --no-pin).
  *   report a quarterly full report (ja) over a store of --report-packets (100M) packets
  *          spread over 2026Q3: gather + render + HTML (target ≤ 2 s), the PDF apart,
  *          against the top-5 ports computed from the packets table.
@@ -33,6 +35,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateMix } from './synth/mix.js';
@@ -102,10 +105,10 @@ interface Timed {
   out: string;
 }
 
-function timed(cmd: string, args: string[], pin: boolean): Timed {
+function timed(cmd: string, args: string[], pin: boolean, env?: Record<string, string>): Timed {
   const [c, a] = pin && have('taskset') ? ['taskset', ['-c', '0', cmd, ...args]] : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(c, a, { encoding: 'utf8', maxBuffer: 1 << 24, ...(env ? { env: { ...process.env, ...env } } : {}) });
   const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} failed (${r.status}): ${r.stderr}`);
   return { wallSeconds, out: r.stdout };
@@ -483,6 +486,16 @@ async function benchDetect(a: Args): Promise<Record<string, unknown>> {
     plain.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db], false).out));
     withDetect.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db, '--detect'], false).out));
   }
+  // The same with a core for the detectors: ingest held to CPU 0 in both runs, the detector
+  // worker's thread on CPU 1 (DARKSCOPE_DETECT_CPU): what they cost where they do not take
+  // ingest's CPU (a machine with a core more than ingest uses).
+  const ownCore = a.pin && have('taskset') && cpus().length >= 2;
+  const plain1: Run[] = [];
+  const detect1: Run[] = [];
+  for (let i = 0; ownCore && i < a.runs; i++) {
+    plain1.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db], true).out));
+    detect1.push(JSON.parse(timed(node, [join(here, 'ingest.js'), file, db, '--detect'], true, { DARKSCOPE_DETECT_CPU: '1' }).out));
+  }
   const packets = plain[0].packets;
   const s0 = median(plain.map((r) => r.seconds));
   const s1 = median(withDetect.map((r) => r.seconds));
@@ -497,6 +510,7 @@ async function benchDetect(a: Args): Promise<Record<string, unknown>> {
     events: withDetect[0].events,
     peakRssMB: Math.max(...plain.map((r) => r.maxRssMB)),
     peakRssDetectMB: Math.max(...withDetect.map((r) => r.maxRssMB)),
+    ...(ownCore ? { ownCoreRatio: median(plain1.map((r) => r.seconds)) / median(detect1.map((r) => r.seconds)), ownCoreSeconds: { ingest: plain1.map((r) => r.seconds), detect: detect1.map((r) => r.seconds) } } : {}),
   };
   if (!a.json) {
     const m = (x: number) => `${(x / 1e6).toFixed(2)} M packets/s`;
@@ -506,6 +520,12 @@ async function benchDetect(a: Args): Promise<Record<string, unknown>> {
         `  ingest              ${m(res.ingestPps as number)} (seconds: ${plain.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${(res.peakRssMB as number).toFixed(0)} MB`,
         `  ingest --detect     ${m(res.ingestDetectPps as number)} (seconds: ${withDetect.map((r) => r.seconds.toFixed(2)).join(', ')}), peak RSS ${(res.peakRssDetectMB as number).toFixed(0)} MB, ${withDetect[0].events} events`,
         `  ratio               ${(res.ratio as number).toFixed(2)}×   target ≥ 0.8×; the detectors add ${(res.detectorNsPerPacket as number).toFixed(0)} ns a packet`,
+        ...(ownCore
+          ? [
+              `  a core for the detectors (ingest on CPU 0 in both, the detector worker on CPU 1):`,
+              `    ingest ${plain1.map((r) => r.seconds.toFixed(2)).join(', ')} s; --detect ${detect1.map((r) => r.seconds.toFixed(2)).join(', ')} s; ratio ${(res.ownCoreRatio as number).toFixed(2)}×`,
+            ]
+          : []),
       ].join('\n') + '\n',
     );
   }

@@ -11,6 +11,8 @@
  * before it: what FileDetectors.take() would return at that point on one thread (events
  * stay committed with the chunk holding the record that ended them; see detectors.ts).
  */
+import { execFileSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { type BatchFlags, type BatchPool, PacketBatch } from '../decode/batch.js';
 import type { StoredEvent } from '../store/store.js';
@@ -31,6 +33,8 @@ type Reply =
 
 if (!isMainThread && parentPort) {
   const port = parentPort;
+  const cpus = process.env.DARKSCOPE_DETECT_CPU;
+  if (cpus) pinThread(cpus);
   const views: PacketBatch[] = [];
   let detectors: FileDetectors | null = null;
   const need = () => {
@@ -62,6 +66,21 @@ if (!isMainThread && parentPort) {
       port.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) } satisfies Reply);
     }
   });
+}
+
+/**
+ * DARKSCOPE_DETECT_CPU=LIST (Linux, taskset): this thread only on those CPUs, e.g. the detect
+ * benchmark's run with a core for the detectors while ingest is held to another. A failure is
+ * said and ignored (the detectors run unpinned).
+ */
+function pinThread(cpus: string): void {
+  try {
+    const tid = readlinkSync('/proc/thread-self').split('/').pop()!;
+    if (!/^[0-9][0-9,-]*$/.test(cpus)) throw new Error(`not a CPU list: ${JSON.stringify(cpus.slice(0, 20))}`);
+    execFileSync('taskset', ['-p', '-c', cpus, tid], { stdio: 'ignore' });
+  } catch (e) {
+    process.stderr.write(`darkscope: DARKSCOPE_DETECT_CPU: detector thread not pinned: ${(e as Error).message}\n`);
+  }
 }
 
 /** The main thread's handle on the detector worker (one per ingest run, files in turn). */
