@@ -193,7 +193,7 @@ describe('darkscope compact', () => {
   });
 });
 
-describe('ingest --pass-every (a long run)', () => {
+describe('ingest --pass-every (a long run), DARKSCOPE_DETECT_CPU', () => {
   it('says after each chunk what it brought up to date; a bad interval is a usage error', () => {
     const db = tmpPath('passes.duckdb');
     const r = run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--chunk', '2000', '--detect', '--pass-every', '0']);
@@ -205,6 +205,18 @@ describe('ingest --pass-every (a long run)', () => {
     assert.equal(passes.length, Math.floor(Number(stored[1].replace(/,/g, '')) / 2000), r.stderr);
     for (const l of passes) assert.match(l, /^pass \(rows through \d{4}-\d\d-\d\d \d\d:\d\d UTC\): summaries of \d+ day\(s\) rebuilt, \d+ surge event\(s\) for \d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d in [\d.]+ s$/);
     assertCleanError(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--db', db, '--pass-every', '-1']), /^darkscope: --pass-every must be a number of seconds ≥ 0/);
+  });
+
+  it('DARKSCOPE_DETECT_CPU pins the detector thread; a bad list is said and the detectors run unpinned', () => {
+    const ingestWith = (cpus: string, db: string) =>
+      spawnSync(BIN, ['ingest', join(LAB, 'nmap_syn.pcap'), '--darknet', '100.64.0.0/22', '--db', db, '--detect', '--quiet'], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DARKSCOPE_DETECT_CPU: cpus } });
+    const ok = ingestWith('0', tmpPath('pinned.duckdb'));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /not pinned/);
+    const bad = ingestWith('0;rm', tmpPath('unpinned.duckdb'));
+    assert.equal(bad.status, 0, bad.stderr);
+    assert.match(bad.stderr, /DARKSCOPE_DETECT_CPU: detector thread not pinned: not a CPU list: "0;rm"/);
+    assert.equal(bad.stdout.replace(/file \d+/, ''), ok.stdout.replace(/file \d+/, ''));
   });
 });
 
