@@ -8,10 +8,11 @@
  * and day rollups so far (whole days are read from them), as the state caps make it do
  * anyway on a busy capture.
  *
- * Days a pass looks at: those of the rows committed since the last pass (at the end: of
- * every file the run stored), and every day still marked for a summary refresh. The marks
- * are what an interrupted run leaves of the days it wrote after its last pass; a re-run
- * skips the files already stored, so without them those days would never get a surge pass.
+ * Days a surge pass looks at: those of the rows committed since the last pass (at the end:
+ * of every file the run stored), and every day still marked for one: with detectors each
+ * chunk marks the days it writes, and a pass clears the marks of its days. The marks are
+ * what an interrupted run leaves of the days it wrote after its last pass; a re-run skips
+ * the files already stored, so without them those days would never get a surge pass.
  *
  * A pass during a file sees a day in progress: a surge on it may be flagged on part of the
  * day and its numbers grow with the next pass. Each surge pass replaces the surge events of
@@ -95,8 +96,7 @@ export class StorePasses {
 
   private async run(at: PassReport['at'], range: Span | null): Promise<void> {
     const t0 = performance.now();
-    // Read before the refresh takes the marks away.
-    const marked = this.surge ? await this.store.pendingSummaryDays() : null;
+    const marked = this.surge ? await this.store.markedDays('surge') : null;
     const summarisedDays = await this.store.refreshSummaries();
     let surges: StoredEvent[] | null = null;
     let days = union(range && { from: Math.floor(range.from / DAY) * DAY, to: Math.ceil(range.to / DAY) * DAY }, marked);
@@ -104,6 +104,8 @@ export class StorePasses {
       await this.store.setWorkload('query');
       try {
         surges = await detectSurges(this.store, days, this.surge);
+        // (no commit runs during a pass: the marks inside its days are the ones it covered)
+        await this.store.clearSurgeMarks(days);
       } finally {
         await this.store.setWorkload('ingest');
       }

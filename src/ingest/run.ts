@@ -339,7 +339,7 @@ async function ingestFile(file: string, store: Store, darknet: Darknet, classifi
         coarseWritten = true;
       }
       const chunkRollups = { minute, ...(coarse ? { hour: coarse[0], day: coarse[1] } : {}) };
-      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: dropped } }, rollups: chunkRollups, rollupRec, coarseAgain, events, dropOpenEvents });
+      await c.commit(nextRec, { begin: first, done: done && { info: { ...(done.info as object), clampedTimestamps: clamped, detectorsDropped: dropped } }, rollups: chunkRollups, rollupRec, coarseAgain, events, dropOpenEvents, surgeMarks: detectors !== null });
       if (had) chunks++;
     })();
     p.catch(() => undefined); // awaited by settle(); this only keeps it from counting as unhandled meanwhile

@@ -127,6 +127,11 @@ export interface CommitOptions {
   /** Events the detectors emitted while reading this chunk's records. */
   events?: StoredEvent[];
   /**
+   * The run does a surge pass (--detect): the days this chunk writes are marked for it too,
+   * so that a run interrupted before its pass leaves them to the next one.
+   */
+  surgeMarks?: boolean;
+  /**
    * Provisional events (ids `open:…`) of the file this one continues, deleted in the same
    * transaction: those whose events ended whole in this chunk (`ids`), or all of them.
    */
@@ -297,10 +302,12 @@ export interface Store {
    */
   refreshSummaries(): Promise<number>;
   /**
-   * The whole UTC days (ms, [from, to)) from the first to the last day written since the
-   * last refresh, or null: what a pass after an interrupted run still has to look at.
+   * The whole UTC days (ms, [from, to)) from the first to the last day marked for a summary
+   * refresh, or for a surge pass (chunks committed with `surgeMarks`), or null.
    */
-  pendingSummaryDays(): Promise<{ from: number; to: number } | null>;
+  markedDays(level: 'summary' | 'surge'): Promise<{ from: number; to: number } | null>;
+  /** A surge pass covered these whole days (ms, [from, to)): their surge marks go. */
+  clearSurgeMarks(days: { from: number; to: number }): Promise<void>;
   rollupRows(): Promise<number>;
 
   top(q: TopQuery): Promise<TopRow[]>;

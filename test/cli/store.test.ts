@@ -188,8 +188,9 @@ describe('darkscope compact', () => {
     assert.equal(c.status, 0, c.stderr);
     assert.match(c.stdout, /^summarised [1-9]\d* day\(s\) in [\d.]+ s$/m);
     assert.equal(answers(), before);
-    const left = JSON.parse(run(['sql', "SELECT (SELECT count(*) FROM rollup_pending WHERE level = 'summary') AS marks, (SELECT count(*) FROM day_ports) > 0 AS ports", '--db', db, '--json']).stdout);
-    assert.deepEqual(left, { marks: 0, ports: true });
+    const left = JSON.parse(run(['sql', "SELECT (SELECT count(*) FROM rollup_pending WHERE level = 'summary') AS marks, (SELECT count(*) FROM rollup_pending WHERE level = 'surge') AS surge, (SELECT count(*) FROM day_ports) > 0 AS ports", '--db', db, '--json']).stdout);
+    // (an ingest without --detect marks no day for a surge pass)
+    assert.deepEqual(left, { marks: 0, surge: 0, ports: true });
   });
 });
 
@@ -203,6 +204,7 @@ describe('ingest --pass-every (a long run), DARKSCOPE_DETECT_CPU', () => {
     // A pass follows every whole chunk (the last, partial one is followed by the run's end pass).
     const passes = r.stderr.split('\n').filter((l) => l.startsWith('pass '));
     assert.equal(passes.length, Math.floor(Number(stored[1].replace(/,/g, '')) / 2000), r.stderr);
+    assert.equal(JSON.parse(run(['sql', "SELECT count(*) AS n FROM rollup_pending WHERE level IN ('summary', 'surge')", '--db', db, '--json']).stdout).n, 0);
     for (const l of passes) assert.match(l, /^pass \(rows through \d{4}-\d\d-\d\d \d\d:\d\d UTC\): summaries of \d+ day\(s\) rebuilt, \d+ surge event\(s\) for \d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d in [\d.]+ s$/);
     assertCleanError(run(['ingest', join(LAB, 'nmap_syn.pcap'), '--db', db, '--pass-every', '-1']), /^darkscope: --pass-every must be a number of seconds ≥ 0/);
   });

@@ -148,23 +148,32 @@ describe('passes during a long ingest run', () => {
     assert.deepEqual(strip(await live.events({})), strip(await ref.events({})));
     assert.deepEqual(await live.totals({}, true), await ref.totals({}, true));
     assert.deepEqual(await live.top({ by: 'port', limit: 20 }), await ref.top({ by: 'port', limit: 20 }));
+
+    // A pass clears the surge marks of its days: none left after either run.
+    assert.equal(await ref.markedDays('surge'), null);
+    assert.equal(await live.markedDays('surge'), null);
     await live.close();
 
     // A run killed after its last commit, before its end pass: no surges, its days still marked
-    // for a summary refresh. The re-run skips the stored file but still gives them their surges.
+    // for a surge pass (and a compaction since). The re-run skips the stored file but still
+    // gives them their surges.
     const surgesOf = async (st: DuckDbStore) => strip(await st.events({ types: ['surge', 'new-port', 'spoofed-surge'] }));
     const whole = await surgesOf(ref);
     assert.ok(whole.length >= 5);
     await ref.putEvents([], { types: ['surge', 'new-port', 'spoofed-surge'], from: START, to: START + 61 * DAY });
     await ref.close();
-    const sql = "INSERT INTO rollup_pending SELECT 1, 'summary', min(bucket), max(bucket) FROM rollup_day";
+    const sql = "INSERT INTO rollup_pending SELECT 1, 'surge', min(bucket), max(bucket) FROM rollup_day";
     const duck = spawnSync(process.execPath, ['--input-type=module', '-e', `import { DuckDBInstance } from '@duckdb/node-api'; const c = await (await DuckDBInstance.create(${JSON.stringify(refPath)})).connect(); await c.run(${JSON.stringify(sql)}); c.closeSync();`], { cwd: ROOT, encoding: 'utf8' });
     assert.equal(duck.status, 0, duck.stderr);
     const again = await DuckDbStore.open(refPath);
+    await again.compact();
+    await again.refreshSummaries();
+    assert.deepEqual(await again.markedDays('surge'), { from: START, to: START + 60 * DAY });
     assert.deepEqual(await surgesOf(again), []);
     const [o] = await ingest([file], again, darknet, geo, { detect: true, chunkRecords });
     assert.equal(o.status, 'duplicate');
     assert.deepEqual(await surgesOf(again), whole);
+    assert.equal(await again.markedDays('surge'), null);
     await again.close();
   });
 });

@@ -406,10 +406,11 @@ export class DuckDbStore implements Store {
 
   private async compactPending(): Promise<number> {
     const c = this.conn;
-    const pending = (await rows(c, "SELECT count(*) AS n FROM rollup_pending WHERE level <> 'summary'"))[0].n as number;
+    // (summary and surge marks are not merge work: the refresh and the surge pass take them)
+    const pending = (await rows(c, "SELECT count(*) AS n FROM rollup_pending WHERE level NOT IN ('summary', 'surge')"))[0].n as number;
     if (pending === 0) return 0;
     const keyHash = `hash(${ROLLUP_KEY.join(', ')})`;
-    await c.run("CREATE OR REPLACE TEMP TABLE compacting AS SELECT * FROM rollup_pending WHERE level <> 'summary'");
+    await c.run("CREATE OR REPLACE TEMP TABLE compacting AS SELECT * FROM rollup_pending WHERE level NOT IN ('summary', 'surge')");
     for (const level of ROLLUP_LEVELS) {
       await c.run(
         `CREATE OR REPLACE TEMP TABLE ranges AS SELECT DISTINCT date_trunc('${level.unit}', lo) AS lo, date_trunc('${level.unit}', hi) AS hi
@@ -450,12 +451,20 @@ export class DuckDbStore implements Store {
     return this.withQueryMemory(() => this.refreshMarked());
   }
 
-  async pendingSummaryDays(): Promise<{ from: number; to: number } | null> {
+  async markedDays(level: 'summary' | 'surge'): Promise<{ from: number; to: number } | null> {
     const r = await rows(
       this.conn,
-      "SELECT epoch_ms(date_trunc('day', min(lo))) AS lo, epoch_ms(date_trunc('day', max(hi)) + INTERVAL 1 DAY) AS hi FROM rollup_pending WHERE level = 'summary'",
+      "SELECT epoch_ms(date_trunc('day', min(lo))) AS lo, epoch_ms(date_trunc('day', max(hi)) + INTERVAL 1 DAY) AS hi FROM rollup_pending WHERE level = $1",
+      [level],
     );
     return r[0].lo === null ? null : { from: Number(r[0].lo), to: Number(r[0].hi) };
+  }
+
+  async clearSurgeMarks(days: { from: number; to: number }): Promise<void> {
+    await this.conn.run(
+      "DELETE FROM rollup_pending WHERE level = 'surge' AND lo >= make_timestamp(CAST($1 AS BIGINT)) AND hi < make_timestamp(CAST($2 AS BIGINT))",
+      [BigInt(days.from * 1000), BigInt(days.to * 1000)],
+    );
   }
 
   private async refreshMarked(): Promise<number> {
@@ -1310,6 +1319,8 @@ class DuckChunk implements ChunkTransaction {
           if (b > hi) hi = b;
         }
         await this.store.markPending(c, this.fileId, 'summary', lo, hi);
+        // And with detectors, their surge pass is due on them (cleared by the pass).
+        if (opts.surgeMarks) await this.store.markPending(c, this.fileId, 'surge', lo, hi);
       }
       if (this.rowsIn > 0 || rollups.hour) {
         // A chunk row also records how far the hour/day rollups are written (rollup_rec).
