@@ -1,4 +1,5 @@
-/** `darkscope events [--type scan,dos,reflection,infected,surge,new-port,spoofed-surge] [--from --to] [--limit N] [--db PATH] [--json]` */
+/** `darkscope events [--type scan,dos,…] [--from --to] [--addr CIDRs] [--port PORTs] [--limit N] [--db PATH] [--json]` */
+import { type Cidr, tryParseCidr } from '../config/cidr.js';
 import { EVENT_TYPES, type StoredEvent } from '../store/store.js';
 import { UsageError } from './analyze.js';
 import { openForQuery, parseSelection, printable, textTable } from './selection.js';
@@ -6,14 +7,34 @@ import { parseLimit } from './top.js';
 
 const TYPES = EVENT_TYPES;
 
-export async function eventsCommand(opts: { db?: string; type?: string; from?: string; to?: string; limit?: string; json?: boolean }, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
+/** --addr: prefixes, or single addresses (taken as /32 or /128). */
+function parseAddrs(v: string): Cidr[] {
+  return v.split(',').map((a) => {
+    const t = a.trim();
+    const c = tryParseCidr(t.includes('/') ? t : `${t}/${t.includes(':') ? 128 : 32}`);
+    if (typeof c === 'string') throw new UsageError(`--addr: ${JSON.stringify(t.slice(0, 60))} is not an address or prefix (${c.replace(/^"[^"]*" ?/, '')})`);
+    return c;
+  });
+}
+
+function parsePorts(v: string): number[] {
+  return v.split(',').map((p) => {
+    const t = p.trim();
+    if (!/^\d{1,5}$/.test(t) || Number(t) > 65535) throw new UsageError(`--port must be port numbers 0–65535, comma-separated, got ${JSON.stringify(t.slice(0, 20))}`);
+    return Number(t);
+  });
+}
+
+export async function eventsCommand(opts: { db?: string; type?: string; from?: string; to?: string; addr?: string; port?: string; limit?: string; json?: boolean }, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const types = opts.type?.split(',').map((t) => t.trim());
   for (const t of types ?? []) if (!(TYPES as readonly string[]).includes(t)) throw new UsageError(`--type must be among ${TYPES.join(', ')}, got ${JSON.stringify(t.slice(0, 20))}`);
+  const addrs = opts.addr === undefined ? undefined : parseAddrs(opts.addr);
+  const ports = opts.port === undefined ? undefined : parsePorts(opts.port);
   const store = await openForQuery(opts.db);
   let events: StoredEvent[];
   try {
     const sel = await parseSelection({ from: opts.from, to: opts.to }, store);
-    events = await store.events({ types: types as StoredEvent['type'][] | undefined, from: sel.from, to: sel.to, limit: parseLimit(opts.limit, 1000) });
+    events = await store.events({ types: types as StoredEvent['type'][] | undefined, from: sel.from, to: sel.to, addrs, ports, limit: parseLimit(opts.limit, 1000) });
   } finally {
     await store.close();
   }

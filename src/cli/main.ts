@@ -99,6 +99,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--type <types>', 'scan, dos, reflection, infected, surge, new-port, spoofed-surge (comma-separated)')
     .option('--from <time>', 'events ending at or after (ISO 8601)')
     .option('--to <time>', 'events starting before')
+    .option('--addr <cidrs>', 'events whose source or victim lies in these prefixes or addresses (comma-separated): your own space')
+    .option('--port <ports>', 'events on these ports: probed, the victim\'s, surging (comma-separated)')
     .option('--limit <n>', 'rows', '1000')
     .option('--json', 'one JSON object per line')
     .action(async (opts) => {

@@ -5,6 +5,7 @@
  * ingest hands over PacketBatch rows chunk by chunk, queries come as
  * TopQuery / SeriesQuery / Filter values.
  */
+import type { Cidr } from '../config/cidr.js';
 import type { PacketBatch } from '../decode/batch.js';
 import type { FilterExpr } from './filter.js';
 import type { RollupRows } from './rollup.js';
@@ -111,6 +112,10 @@ export interface EventQuery {
   types?: StoredEvent['type'][];
   from?: number;
   to?: number;
+  /** Events whose source or victim (an address, or a reflection's prefix) overlaps one of these. */
+  addrs?: Cidr[];
+  /** Events on one of these ports: the probed port, the victim's port, the surging port. */
+  ports?: number[];
   limit?: number;
 }
 

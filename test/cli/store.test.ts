@@ -139,6 +139,18 @@ describe('ingest --detect and darkscope events', () => {
       '198.51.100.13 445 hping3',
     ]);
     for (const e of ev) assert.equal(e.type, 'scan');
+    // A SOC's own space and ports: --addr (addresses or prefixes), --port.
+    const who = (args: string[]) => run(['events', '--db', db, '--json', ...args]).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { source: string | null; victim: string | null; port: number | null; victimPort: number | null });
+    const nmap = who(['--addr', '198.51.100.12']);
+    assert.equal(nmap.length, 5);
+    assert.ok(nmap.every((e) => e.source === '198.51.100.12'));
+    assert.deepEqual(who(['--addr', '198.51.100.0/28', '--port', '80,443']).map((e) => `${e.source} ${e.port}`).sort(), ['198.51.100.11 443', '198.51.100.11 80', '198.51.100.12 443', '198.51.100.12 80']);
+    assert.deepEqual(who(['--addr', '198.51.100.0/30']), []);
+    assert.deepEqual(who(['--addr', '198.51.100.12', '--limit', '2']), nmap.slice(0, 2), 'the limit counts matching events');
+    const backscatter = who(['--addr', '203.0.113.0/24']);
+    assert.ok(backscatter.length >= 3 && backscatter.every((e) => e.source === '203.0.113.80' || e.victim === '203.0.113.80'));
+    assertCleanError(run(['events', '--db', db, '--addr', '1.2.3.4/8']), /--addr: "1.2.3.4\/8" is not an address or prefix \(has host bits set; did you mean 1.0.0.0\/8\?\)/);
+    assertCleanError(run(['events', '--db', db, '--port', '70000']), /--port must be port numbers 0–65535/);
     // Without --detect nothing is detected; a bad --type is a usage error.
     const plain = tmpPath('no-events.duckdb');
     assert.equal(run(['ingest', join(LAB, 'telescope_all.pcap'), '--darknet', '100.64.0.0/22', '--db', plain, '--quiet']).status, 0);
@@ -156,6 +168,8 @@ describe('ingest --detect and darkscope events', () => {
     // 0.15 s of capture: no reflector passes corsaro3's DoS thresholds (≥ 25 packets over ≥ 60 s).
     assert.equal(run(['events', '--db', db, '--type', 'dos']).stdout.trim(), 'no events');
     assert.match(run(['events', '--db', db]).stdout, /syn-ack-reflection (5[89]|6[01])\d{2} reflectors, 1 min/);
+    // The dark prefix an address of it lies in: its reflection event.
+    assert.deepEqual(run(['events', '--db', db, '--addr', '10.10.10.77', '--type', 'reflection', '--json']).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { victim: string }).victim), ['10.10.10.0/24']);
   });
 });
 

@@ -14,6 +14,7 @@ import { packCountry, unpackCountry } from '../../enrich/country.js';
 import { serviceLabel } from '../../enrich/services.js';
 import { KIND_RULES, TAG_RULES, TOOL_RULES, TrafficKind } from '../../classify/rules.js';
 import { compileFilter, type Dialect, type FilterExpr } from '../filter.js';
+import { AddressMatcher } from '../event-match.js';
 import {
   type ChunkTransaction,
   type ExportFormat,
@@ -771,8 +772,22 @@ export class DuckDbStore implements Store {
     if (q.types?.length) conds.push(`type IN (${q.types.map((t) => { params.push(t); return `$${params.length}`; }).join(', ')})`);
     if (q.from !== undefined) conds.push(`last_seen >= ${d.param(new Date(q.from).toISOString(), 'TIMESTAMP')}`);
     if (q.to !== undefined) conds.push(`first_seen < ${d.param(new Date(q.to).toISOString(), 'TIMESTAMP')}`);
+    if (q.ports?.length) {
+      params.push(listValue(q.ports.map((p) => Math.trunc(p))));
+      const list = `$${params.length}::INTEGER[]`;
+      conds.push(`(list_contains(${list}, port) OR list_contains(${list}, victim_port))`);
+    }
     const limit = Math.max(1, Math.min(q.limit ?? 1_000_000, 10_000_000));
-    return this.eventRows(`${conds.join(' AND ')} ORDER BY first_seen, event_id LIMIT ${limit}`, params);
+    if (!q.addrs?.length) return this.eventRows(`${conds.join(' AND ')} ORDER BY first_seen, event_id LIMIT ${limit}`, params);
+    // Addresses: the candidates' ids and addresses first, matched in JavaScript, then the rows.
+    const match = new AddressMatcher(q.addrs);
+    const ids: string[] = [];
+    for (const x of await rows(this.conn, `SELECT event_id, source, victim FROM events WHERE ${conds.join(' AND ')} ORDER BY first_seen, event_id`, params)) {
+      if (match.matches(x.source as string | null, x.victim as string | null)) ids.push(x.event_id as string);
+      if (ids.length >= limit) break;
+    }
+    if (!ids.length) return [];
+    return this.eventRows('list_contains($1::VARCHAR[], event_id) ORDER BY first_seen, event_id', [listValue(ids)]);
   }
 
   async provisionalEvents(fileId: number): Promise<StoredEvent[]> {
