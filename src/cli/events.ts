@@ -1,5 +1,6 @@
 /** `darkscope events [--type scan,dos,…] [--from --to] [--addr CIDRs] [--port PORTs] [--limit N] [--db PATH] [--json]` */
 import { type Cidr, tryParseCidr } from '../config/cidr.js';
+import type { Trigger } from '../detect/surge.js';
 import { EVENT_TYPES, type StoredEvent } from '../store/store.js';
 import { UsageError } from './analyze.js';
 import { openForQuery, parseSelection, printable, textTable } from './selection.js';
@@ -82,14 +83,8 @@ function what(e: StoredEvent): string {
   return surgeWhat(e);
 }
 
-interface SurgeTrigger {
-  metric: 'packets' | 'sources';
-  value: number;
-  median: number;
-  score: number;
-  /** Null when the baseline's median is 0 (JSON has no Infinity). */
-  ratio: number | null;
-}
+/** A stored trigger: its ratio is null when the baseline's median was 0 (JSON has no Infinity). */
+type SurgeTrigger = Omit<Trigger, 'ratio'> & { ratio: number | null };
 
 interface SurgeBucket {
   granularity: 'day' | 'hour';

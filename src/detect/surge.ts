@@ -82,7 +82,8 @@ export function baseline(xs: number[]): Baseline {
   return { median: med, mad, scale: Math.max(1.4826 * mad, Math.sqrt(med), 1), days: xs.length };
 }
 
-interface Trigger {
+/** What made a bucket a surge: one metric against its baseline (in `details.triggers`). */
+export interface Trigger {
   metric: 'packets' | 'sources';
   value: number;
   median: number;

@@ -96,11 +96,11 @@ export class StorePasses {
 
   private async run(at: PassReport['at'], range: Span | null): Promise<void> {
     const t0 = performance.now();
-    const marked = this.surge ? await this.store.markedDays('surge') : null;
     const summarisedDays = await this.store.refreshSummaries();
     let surges: StoredEvent[] | null = null;
-    let days = union(range && { from: Math.floor(range.from / DAY) * DAY, to: Math.ceil(range.to / DAY) * DAY }, marked);
-    if (this.surge && days) {
+    // (without --detect no surge pass: days null)
+    const days = this.surge && union(range && { from: Math.floor(range.from / DAY) * DAY, to: Math.ceil(range.to / DAY) * DAY }, await this.store.surgeMarkedDays());
+    if (days) {
       await this.store.setWorkload('query');
       try {
         surges = await detectSurges(this.store, days, this.surge);
@@ -109,8 +109,8 @@ export class StorePasses {
       } finally {
         await this.store.setWorkload('ingest');
       }
-    } else days = null;
+    }
     this.last = performance.now();
-    await this.onPass?.({ at, through: Number.isFinite(this.through) ? this.through : null, surgeDays: days, summarisedDays, surges, seconds: (this.last - t0) / 1000 });
+    await this.onPass?.({ at, through: Number.isFinite(this.through) ? this.through : null, surgeDays: days || null, summarisedDays, surges, seconds: (this.last - t0) / 1000 });
   }
 }

@@ -307,10 +307,10 @@ export interface Store {
    */
   refreshSummaries(): Promise<number>;
   /**
-   * The whole UTC days (ms, [from, to)) from the first to the last day marked for a summary
-   * refresh, or for a surge pass (chunks committed with `surgeMarks`), or null.
+   * The whole UTC days (ms, [from, to)) from the first to the last day marked for a surge
+   * pass (by chunks committed with `surgeMarks`), or null.
    */
-  markedDays(level: 'summary' | 'surge'): Promise<{ from: number; to: number } | null>;
+  surgeMarkedDays(): Promise<{ from: number; to: number } | null>;
   /** A surge pass covered these whole days (ms, [from, to)): their surge marks go. */
   clearSurgeMarks(days: { from: number; to: number }): Promise<void>;
   rollupRows(): Promise<number>;

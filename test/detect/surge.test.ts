@@ -150,8 +150,8 @@ describe('passes during a long ingest run', () => {
     assert.deepEqual(await live.top({ by: 'port', limit: 20 }), await ref.top({ by: 'port', limit: 20 }));
 
     // A pass clears the surge marks of its days: none left after either run.
-    assert.equal(await ref.markedDays('surge'), null);
-    assert.equal(await live.markedDays('surge'), null);
+    assert.equal(await ref.surgeMarkedDays(), null);
+    assert.equal(await live.surgeMarkedDays(), null);
     await live.close();
 
     // A run killed after its last commit, before its end pass: no surges, its days still marked
@@ -168,12 +168,12 @@ describe('passes during a long ingest run', () => {
     const again = await DuckDbStore.open(refPath);
     await again.compact();
     await again.refreshSummaries();
-    assert.deepEqual(await again.markedDays('surge'), { from: START, to: START + 60 * DAY });
+    assert.deepEqual(await again.surgeMarkedDays(), { from: START, to: START + 60 * DAY });
     assert.deepEqual(await surgesOf(again), []);
     const [o] = await ingest([file], again, darknet, geo, { detect: true, chunkRecords });
     assert.equal(o.status, 'duplicate');
     assert.deepEqual(await surgesOf(again), whole);
-    assert.equal(await again.markedDays('surge'), null);
+    assert.equal(await again.surgeMarkedDays(), null);
     await again.close();
   });
 });

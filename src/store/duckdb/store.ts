@@ -452,11 +452,10 @@ export class DuckDbStore implements Store {
     return this.withQueryMemory(() => this.refreshMarked());
   }
 
-  async markedDays(level: 'summary' | 'surge'): Promise<{ from: number; to: number } | null> {
+  async surgeMarkedDays(): Promise<{ from: number; to: number } | null> {
     const r = await rows(
       this.conn,
-      "SELECT epoch_ms(date_trunc('day', min(lo))) AS lo, epoch_ms(date_trunc('day', max(hi)) + INTERVAL 1 DAY) AS hi FROM rollup_pending WHERE level = $1",
-      [level],
+      "SELECT epoch_ms(date_trunc('day', min(lo))) AS lo, epoch_ms(date_trunc('day', max(hi)) + INTERVAL 1 DAY) AS hi FROM rollup_pending WHERE level = 'surge'",
     );
     return r[0].lo === null ? null : { from: Number(r[0].lo), to: Number(r[0].hi) };
   }
